@@ -1,0 +1,17 @@
+"""kissgrad's autograd: Tensor and Value on one reverse-mode engine."""
+from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
+from . import functional
+from .engine import grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import OPS, Op, op
+from .random import manual_seed
+from .tensor import Tensor, as_tensor, concatenate, maximum, minimum, stack, where
+from .value import Value
+
+__all__ = [
+    "Tensor", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
+    "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like",
+    "manual_seed", "concatenate", "stack", "maximum", "minimum", "where", "as_tensor",
+    "Op", "op", "OPS", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
+]

@@ -1,0 +1,177 @@
+"""The engine: graph nodes, their topological order, and reverse-mode backward.
+
+It sees only the node fields ``data grad requires_grad op parents params`` (plus the
+optional hooks and retain-grad flag), so one engine serves the array ``Tensor`` and
+the scalar ``Value``. Nodes point at their parents, never at their children or at a
+closure over themselves: a graph has no reference cycle and is freed by reference
+counting as soon as its root is dropped.
+"""
+from .grad_mode import GRAD_MODE
+
+RELEASED = object()  # stands in for a node's params once backward has freed them
+
+_RELEASED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use values that were "
+    "already freed by a previous backward). Pass retain_graph=True to the first "
+    "backward() or grad() call if you need to backward through the graph again."
+)
+
+
+class Node:
+    """A vertex of the graph: a leaf (``op is None``) or the output of ``op`` on ``parents``.
+
+    Subclasses (``Tensor``, ``Value``) say how raw data is wrapped and how a leaf
+    accumulates its gradient; everything the engine needs is in these slots.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "op", "parents", "params",
+                 "_hooks", "_retains_grad", "__weakref__")
+    is_array = True  # Tensor: gradients are reduced back to the parent's shape
+
+    def _apply(self, op, args, params):  # pragma: no cover - subclasses implement
+        raise NotImplementedError
+
+    def _accumulate_grad(self, g, create_graph):  # pragma: no cover
+        raise NotImplementedError
+
+    def _wrap(self, raw):  # pragma: no cover
+        raise NotImplementedError
+
+
+def topological_order(roots):
+    """Nodes reachable from ``roots`` that require grad, parents before children; no recursion."""
+    order, seen = [], set()
+    stack = [(root, False) for root in roots]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents if p.requires_grad)
+    return order
+
+
+def _run_hooks(node, g, create_graph):
+    """Pass ``g`` through the node's hooks; a hook returning None leaves it unchanged."""
+    for hook in node._hooks:
+        wrapped = g if create_graph else node._wrap(g)
+        result = hook(wrapped)
+        if result is not None:
+            g = result if create_graph else getattr(result, "data", result)
+    return g
+
+
+def _reduce_to_parent(parent, g):
+    """Undo broadcasting: sum ``g`` back to the parent's shape (identity for scalars)."""
+    if parent.is_array and g.shape != parent.data.shape:
+        from .ops import SUM_TO  # late import: ops builds on this module
+
+        return SUM_TO(g, shape=parent.data.shape)
+    return g
+
+
+def _call_rule(node, g, create_graph):
+    """Run the node's backward rule on nodes (create_graph) or on raw data (fast path)."""
+    params = node.params
+    if params is RELEASED:
+        raise RuntimeError(_RELEASED_MESSAGE)
+    if create_graph:
+        out, inputs = node, node.parents
+    else:
+        out, inputs = node.data, [p.data for p in node.parents]
+    if params is None:
+        return node.op.backward(g, out, *inputs)
+    return node.op.backward(g, out, *inputs, **params)
+
+
+def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
+    """Propagate ``root_grads`` from ``roots`` to every node that requires grad.
+
+    Without ``inputs`` gradients accumulate into ``.grad`` of leaves (and of nodes
+    that called ``retain_grad``). With ``inputs`` nothing is stored: the total
+    gradient reaching each input is returned in a dict keyed by ``id(input)``.
+    Unless ``retain_graph``, each node's saved params are released as it is used.
+    """
+    order = topological_order(roots)
+    pending = {}
+    for root, g in zip(roots, root_grads):
+        _add_pending(pending, root, g)
+    wanted = None if inputs is None else {id(x) for x in inputs}
+    captured = {}
+    previous_mode = GRAD_MODE.enabled
+    GRAD_MODE.enabled = create_graph  # rules are recorded only when building a graph
+    try:
+        for node in reversed(order):
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            if node._hooks:
+                g = _run_hooks(node, g, create_graph)
+            if wanted is not None:
+                if id(node) in wanted:
+                    captured[id(node)] = g
+            elif node.op is None or node._retains_grad:
+                node._accumulate_grad(g, create_graph)
+            if node.op is None:
+                continue
+            grads = _call_rule(node, g, create_graph)
+            for parent, parent_grad in zip(node.parents, grads):
+                if parent_grad is not None and parent.requires_grad:
+                    _add_pending(pending, parent, _reduce_to_parent(parent, parent_grad))
+            if not retain_graph:
+                node.params = RELEASED
+    finally:
+        GRAD_MODE.enabled = previous_mode
+    return captured
+
+
+def _add_pending(pending, node, g):
+    """Add ``g`` to the gradient waiting at ``node`` (a fresh sum, never in place)."""
+    key = id(node)
+    previous = pending.get(key)
+    pending[key] = g if previous is None else previous + g
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (list, tuple)) else (x,)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` as a tuple; ``.grad`` is untouched.
+
+    ``grad_outputs`` weights each output (needed for non-scalar outputs). With
+    ``create_graph=True`` the returned gradients are differentiable themselves
+    (Hessian-vector products, gradient penalties). An input the outputs do not
+    depend on raises unless ``allow_unused=True``, which gives None for it.
+    """
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    seeds = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if len(seeds) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(seeds)} grad_outputs")
+    for out in outputs:
+        if not out.requires_grad:
+            raise RuntimeError("grad: an output does not require grad and has no grad_fn")
+    for x in inputs:
+        if not x.requires_grad:
+            raise RuntimeError("grad: an input does not require grad; call requires_grad_() on it")
+    retain = create_graph if retain_graph is None else retain_graph
+    roots = [out._seed_gradient(seed, create_graph) for out, seed in zip(outputs, seeds)]
+    captured = backward(outputs, roots, retain, create_graph, inputs=inputs)
+    return tuple(_captured_grad(x, captured.get(id(x)), create_graph, allow_unused) for x in inputs)
+
+
+def _captured_grad(x, g, create_graph, allow_unused):
+    """Wrap the gradient captured for input ``x`` as a node of x's kind."""
+    if g is None:
+        if allow_unused:
+            return None
+        raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
+                           "pass allow_unused=True to get None for it")
+    if create_graph:
+        return g
+    if x.is_array:
+        return x._wrap(g.astype(x.data.dtype, copy=False) if hasattr(g, "astype") else g)
+    return x._wrap(g)

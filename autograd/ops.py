@@ -1,0 +1,288 @@
+"""The op table: each op's forward and its backward rule side by side.
+
+A rule maps the incoming gradient ``g``, the output ``out`` and the inputs to one
+gradient per input (``None`` where there is none). Rules use only operators and
+the ops of this table, so the same rule runs on raw data (floats, ndarrays) in
+the fast path and on nodes under ``create_graph=True``, where it records a graph
+and gives gradients of gradients. Broadcasting is undone once, by the engine.
+"""
+import math
+import operator
+
+import numpy as np
+
+from .engine import Node
+
+
+class Op:
+    """A differentiable operation: ``name``, array ``forward``, ``scalar`` forward, ``backward`` rule.
+
+    Calling an op on nodes records it in the graph; calling it on raw data just
+    computes the forward, which is what lets rules serve both paths.
+    """
+
+    __slots__ = ("name", "forward", "scalar", "backward")
+
+    def __init__(self, name, forward, scalar, backward):
+        self.name, self.forward, self.scalar, self.backward = name, forward, scalar, backward
+
+    def __call__(self, *args, **params):
+        for arg in args:
+            if isinstance(arg, Node):
+                return arg._apply(self, args, params)
+        first = type(args[0])
+        if (first is float or first is int) and self.scalar is not None:
+            return self.scalar(*args, **params)
+        return self.forward(*args, **params)
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def op(name, forward, scalar, backward):
+    """Return a new ``Op``; ``scalar`` may be None for array-only ops.
+
+    Example (a custom op, e.g. to try ``gradcheck`` on)::
+
+        CUBE = op("cube", lambda x: x ** 3, lambda x: x ** 3, lambda g, out, x: (g * 3 * x * x,))
+        y = CUBE(t)
+    """
+    return Op(name, forward, scalar, backward)
+
+
+# --- helpers shared by rules: each accepts raw data and nodes alike -------------------
+
+def raw(x):
+    """The raw data of a node, or ``x`` itself."""
+    return x.data if isinstance(x, Node) else x
+
+
+def constant_like(x, data):
+    """Wrap ``data`` as a constant of ``x``'s kind (a node for a node, else raw)."""
+    return x._constant(data) if isinstance(x, Node) else data
+
+
+def kept_shape(shape, axis):
+    """The shape a reduction over ``axis`` leaves with ``keepdims=True``."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def unreduce(g, shape, axis, keepdims):
+    """Spread a reduced gradient back over ``shape``: restore the reduced axes, then broadcast."""
+    if not keepdims:
+        g = RESHAPE(g, shape=kept_shape(shape, axis))
+    return BROADCAST_TO(g, shape=shape)
+
+
+def sum_to_shape(a, shape):
+    """Sum a broadcast array back to ``shape``: extra leading axes, then stretched 1-axes."""
+    lead = a.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+    return np.asarray(a.sum(axis=tuple(range(lead)) + stretched, keepdims=True)).reshape(shape)
+
+
+def mask_where(x, condition):
+    """A 0/1 constant of ``x``'s dtype marking where ``condition(raw x)`` holds."""
+    data = raw(x)
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return constant_like(x, condition(data).astype(data.dtype))
+    return constant_like(x, 1.0 if condition(data) else 0.0)
+
+
+def inverse_permutation(axes):
+    """The axes that undo ``transpose(axes)``; None (reverse) undoes itself."""
+    return None if axes is None else tuple(np.argsort(axes))
+
+
+def swap_last(x):
+    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    axes = list(range(x.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return TRANSPOSE(x, axes=tuple(axes))
+
+
+def selects_repeats(index):
+    """True when ``index`` holds an integer array, which may pick one element twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in items)
+
+
+def scatter_add_forward(g, shape, index):
+    """Zeros of ``shape`` with ``g`` added at ``index``; repeated indices accumulate."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if selects_repeats(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+def scalar_sigmoid(x):
+    """Logistic function of a float, written with tanh so it never overflows."""
+    return 0.5 * (1.0 + math.tanh(0.5 * x))
+
+
+# --- arithmetic ---------------------------------------------------------------------
+
+ADD = op("add", np.add, operator.add, lambda g, out, x, y: (g, g))
+SUB = op("sub", np.subtract, operator.sub, lambda g, out, x, y: (g, -g))
+MUL = op("mul", np.multiply, operator.mul, lambda g, out, x, y: (g * y, g * x))
+# d(x/y)/dy = -x/y^2 = -out/y
+DIV = op("div", np.divide, operator.truediv, lambda g, out, x, y: (g / y, -g * out / y))
+NEG = op("neg", np.negative, operator.neg, lambda g, out, x: (-g,))
+# math.pow raises on a negative base with a fractional exponent instead of going complex
+POW = op("pow", lambda x, exponent: x ** exponent, lambda x, exponent: math.pow(x, exponent),
+         lambda g, out, x, exponent: (g * exponent * x ** (exponent - 1),))
+
+
+def _pow_tensor_backward(g, out, x, y):
+    # d(x^y)/dy = x^y * log(x): defined for x > 0 only, as in PyTorch
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * y * x ** (y - 1), g * out * LOG(x)
+
+
+POW_TENSOR = op("pow_tensor", np.power, math.pow, _pow_tensor_backward)
+
+
+def _matmul_backward(g, out, x, y):
+    if x.ndim == 1 and y.ndim == 1:
+        return g * y, g * x
+    x2 = RESHAPE(x, shape=(1, x.shape[0])) if x.ndim == 1 else x
+    y2 = RESHAPE(y, shape=(y.shape[0], 1)) if y.ndim == 1 else y
+    g2 = RESHAPE(g, shape=out.shape[:-1] + (1,) + out.shape[-1:]) if x.ndim == 1 else g
+    g2 = RESHAPE(g2, shape=g2.shape + (1,)) if y.ndim == 1 else g2
+    gx, gy = MATMUL(g2, swap_last(y2)), MATMUL(swap_last(x2), g2)
+    if x.ndim == 1:
+        gx = RESHAPE(gx, shape=gx.shape[:-2] + gx.shape[-1:])
+    if y.ndim == 1:
+        gy = RESHAPE(gy, shape=gy.shape[:-1])
+    return gx, gy
+
+
+MATMUL = op("matmul", np.matmul, None, _matmul_backward)
+
+
+def _maximum_backward(g, out, x, y):
+    # at ties each input gets half, so the two halves still sum to g (PyTorch does the same)
+    above, tie = mask_where(x, lambda d: d > raw(y)), mask_where(x, lambda d: d == raw(y))
+    share = above + tie * 0.5
+    return g * share, g * (1 - share)
+
+
+def _minimum_backward(g, out, x, y):
+    gx, gy = _maximum_backward(g, out, y, x)
+    return gy, gx
+
+
+MAXIMUM = op("maximum", np.maximum, max, _maximum_backward)
+MINIMUM = op("minimum", np.minimum, min, _minimum_backward)
+WHERE = op("where", lambda x, y, condition: np.where(condition, x, y), None,
+           lambda g, out, x, y, condition: (g * condition, g * np.logical_not(condition)))
+
+# --- elementwise functions ----------------------------------------------------------
+
+EXP = op("exp", np.exp, math.exp, lambda g, out, x: (g * out,))
+LOG = op("log", np.log, math.log, lambda g, out, x: (g / x,))
+SQRT = op("sqrt", np.sqrt, math.sqrt, lambda g, out, x: (g / (out * 2),))
+# |x| gets subgradient 0 at x = 0
+ABS = op("abs", np.abs, abs, lambda g, out, x: (g * constant_like(x, np.sign(raw(x))),))
+SIN = op("sin", np.sin, math.sin, lambda g, out, x: (g * COS(x),))
+COS = op("cos", np.cos, math.cos, lambda g, out, x: (-g * SIN(x),))
+TANH = op("tanh", np.tanh, math.tanh, lambda g, out, x: (g * (1 - out * out),))
+SIGMOID = op("sigmoid", lambda x: 0.5 * (1 + np.tanh(0.5 * x)), scalar_sigmoid,
+             lambda g, out, x: (g * out * (1 - out),))
+# relu gets subgradient 0 at x = 0, as in PyTorch
+RELU = op("relu", lambda x: np.maximum(x, 0), lambda x: x if x > 0 else 0.0,
+          lambda g, out, x: (g * mask_where(x, lambda d: d > 0),))
+def _inside(d, low, high):
+    """Boolean array: low <= d <= high, a missing bound being no bound."""
+    inside = np.ones(np.shape(d), dtype=bool)
+    if low is not None:
+        inside &= d >= low
+    if high is not None:
+        inside &= d <= high
+    return inside
+
+
+# inside [lo, hi] (both ends included, as PyTorch's clamp) the gradient passes unchanged
+CLIP = op("clip", np.clip, None,
+          lambda g, out, x, a_min, a_max: (g * mask_where(x, lambda d: _inside(d, a_min, a_max)),))
+CAST = op("cast", lambda x, dtype: x.astype(dtype), None,
+          lambda g, out, x, dtype: (CAST(g, dtype=raw(x).dtype),))
+
+# --- reductions ---------------------------------------------------------------------
+
+SUM = op("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims), None,
+         lambda g, out, x, axis=None, keepdims=False: (unreduce(g, x.shape, axis, keepdims),))
+MEAN = op("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+          None, lambda g, out, x, axis=None, keepdims=False: (
+              unreduce(g, x.shape, axis, keepdims) * (out.size / x.size if x.size else 0.0),))
+
+
+def _extremum_backward(g, out, x, axis=None, keepdims=False):
+    # tied extrema share the gradient evenly (documented in Tensor.max)
+    hit = mask_where(x, lambda d: d == raw(unreduce(raw(out), x.shape, axis, keepdims)))
+    count = SUM(hit, axis=axis, keepdims=keepdims)
+    return (unreduce(g / count, x.shape, axis, keepdims) * hit,)
+
+
+MAX = op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
+         None, _extremum_backward)
+MIN = op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
+         None, _extremum_backward)
+
+
+def logsumexp_forward(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over ``axis``; the max is subtracted first so exp cannot overflow."""
+    peak = np.max(x, axis=axis, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0)
+    total = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
+    return total if keepdims else np.squeeze(total, axis=axis)
+
+
+LOGSUMEXP = op("logsumexp", logsumexp_forward, None,
+               lambda g, out, x, axis=None, keepdims=False: (
+                   unreduce(g, x.shape, axis, keepdims)
+                   * EXP(x - unreduce(out, x.shape, axis, keepdims)),))
+
+# --- shape --------------------------------------------------------------------------
+
+RESHAPE = op("reshape", lambda x, shape: np.reshape(x, shape), None,
+             lambda g, out, x, shape: (RESHAPE(g, shape=x.shape),))
+TRANSPOSE = op("transpose", lambda x, axes=None: np.transpose(x, axes), None,
+               lambda g, out, x, axes=None: (TRANSPOSE(g, axes=inverse_permutation(axes)),))
+BROADCAST_TO = op("broadcast_to", lambda x, shape: np.broadcast_to(x, shape), None,
+                  lambda g, out, x, shape: (SUM_TO(g, shape=x.shape),))
+SUM_TO = op("sum_to", sum_to_shape, None,
+            lambda g, out, x, shape: (BROADCAST_TO(g, shape=x.shape),))
+GETITEM = op("getitem", lambda x, index: x[index], None,
+             lambda g, out, x, index: (SCATTER_ADD(g, shape=x.shape, index=index),))
+SCATTER_ADD = op("scatter_add", scatter_add_forward, None,
+                 lambda g, out, x, shape, index: (GETITEM(g, index=index),))
+
+
+def _pad_backward(g, out, x, pad_width, value=0):
+    return (g[tuple(slice(before, n - after) for (before, after), n in zip(pad_width, out.shape))],)
+
+
+PAD = op("pad", lambda x, pad_width, value=0: np.pad(x, pad_width, constant_values=value), None,
+         _pad_backward)
+
+
+def _concatenate_backward(g, out, *xs, axis):
+    bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
+    lead = (slice(None),) * (axis % out.ndim)
+    return tuple(g[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+CONCATENATE = op("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis), None,
+                 _concatenate_backward)
+STACK = op("stack", lambda *xs, axis: np.stack(xs, axis=axis), None,
+           lambda g, out, *xs, axis: tuple(
+               g[(slice(None),) * (axis % out.ndim) + (i,)] for i in range(len(xs))))
+
+OPS = {o.name: o for o in list(globals().values()) if isinstance(o, Op)}
+"""Every built-in op by name; the test suite checks each has a gradient-check case."""

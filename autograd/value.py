@@ -1,0 +1,153 @@
+"""Value: a scalar node (a Python float, no NumPy per op) on the same engine and op table."""
+import numbers
+
+from . import engine
+from . import ops as O
+from .engine import Node
+from .grad_mode import GRAD_MODE
+
+_NO_PARAMS = {}
+
+
+def _method(op, doc):
+    """A Value method applying the one-input ``op``."""
+    def method(self):
+        return self._apply(op, (self,), _NO_PARAMS)
+
+    method.__name__, method.__doc__ = op.name, doc
+    return method
+
+
+def _operators(op):
+    """The operator method and its reflected twin (``v + 1`` and ``1 + v``)."""
+    def forward(self, other):
+        return self._apply(op, (self, other), _NO_PARAMS)
+
+    def reflected(self, other):
+        return self._apply(op, (self._lift(other), self), _NO_PARAMS)
+
+    forward.__doc__ = f"{op.name} of two scalars."
+    reflected.__doc__ = f"{op.name} with a number on the left."
+    return forward, reflected
+
+
+class Value(Node):
+    """A scalar that records the operations applied to it (micrograd-compatible).
+
+    ``.data`` and ``.grad`` are Python floats. Unlike a Tensor, a Value requires
+    grad by default, as in micrograd.
+
+    Example::
+
+        a, b = Value(2.0), Value(-3.0)
+        c = (a * b + 1).tanh()
+        c.backward()
+        a.grad   # dc/da
+    """
+
+    __slots__ = ()
+    is_array = False
+
+    def __init__(self, data, requires_grad=True):
+        if isinstance(data, Value):
+            data = data.data
+        if isinstance(data, bool) or not isinstance(data, numbers.Real):
+            raise TypeError(f"Value holds a real number; got {type(data).__name__}")
+        self.data, self.grad, self.requires_grad = float(data), 0.0, bool(requires_grad)
+        self.op, self.parents, self.params, self._hooks, self._retains_grad = None, (), None, None, False
+
+    # --- what the engine and the ops need -------------------------------------------
+
+    @staticmethod
+    def _node(data, op, parents, params, requires_grad):
+        v = object.__new__(Value)
+        v.data, v.grad, v.requires_grad, v.op, v.parents = data, 0.0, requires_grad, op, parents
+        v.params, v._hooks, v._retains_grad = params, None, False
+        return v
+
+    def _constant(self, data):
+        return Value._node(float(data), None, (), None, False)
+
+    _wrap = _constant
+
+    def _lift(self, x):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"unsupported operand type for Value: {type(x).__name__}")
+        return Value._node(float(x), None, (), None, False)
+
+    def _apply(self, op, args, params):
+        parents = tuple(a if isinstance(a, Value) else self._lift(a) for a in args)
+        if op.scalar is None:
+            raise TypeError(f"{op.name} is defined for Tensors, not for Values")
+        data = op.scalar(*[p.data for p in parents], **params)
+        if GRAD_MODE.enabled:
+            for p in parents:
+                if p.requires_grad:
+                    return Value._node(data, op, parents, params or None, True)
+        return Value._node(data, None, (), None, False)
+
+    def _accumulate_grad(self, g, create_graph):
+        self.grad = self.grad + g  # under create_graph this builds a Value node
+
+    def _seed_gradient(self, gradient, create_graph):
+        seed = 1.0 if gradient is None else float(getattr(gradient, "data", gradient))
+        return self._constant(seed) if create_graph else seed
+
+    # --- API ------------------------------------------------------------------------
+
+    grad_fn = property(lambda self: self.op.name if self.op is not None else None,
+                       doc="Name of the op that made this value, or None for a leaf.")
+    is_leaf = property(lambda self: self.op is None, doc="True unless made by a recorded op.")
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def item(self):
+        """Return ``.data``."""
+        return self.data
+
+    def __float__(self):
+        return self.data
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf Value."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a Value that does not require grad")
+        retain = create_graph if retain_graph is None else retain_graph
+        engine.backward([self], [self._seed_gradient(gradient, create_graph)], retain, create_graph)
+
+    def zero_grad(self):
+        """Set ``.grad`` back to 0.0."""
+        self.grad = 0.0
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with the gradient flowing into this value; a returned number replaces it."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
+            return self._apply(O.POW, (self,), {"exponent": exponent})
+        return self._apply(O.POW_TENSOR, (self, exponent), _NO_PARAMS)
+
+    __add__, __radd__ = _operators(O.ADD)
+    __sub__, __rsub__ = _operators(O.SUB)
+    __mul__, __rmul__ = _operators(O.MUL)
+    __truediv__, __rtruediv__ = _operators(O.DIV)
+    __rpow__ = _operators(O.POW_TENSOR)[1]
+    __neg__ = _method(O.NEG, "Negation.")
+    exp = _method(O.EXP, "e**x.")
+    log = _method(O.LOG, "Natural logarithm (ValueError for x <= 0).")
+    sqrt = _method(O.SQRT, "Square root.")
+    tanh = _method(O.TANH, "Hyperbolic tangent.")
+    sigmoid = _method(O.SIGMOID, "Logistic function 1 / (1 + e**-x).")
+    relu = _method(O.RELU, "max(x, 0) (subgradient 0 at x = 0).")
+    sin = _method(O.SIN, "Sine.")
+    cos = _method(O.COS, "Cosine.")
+    abs = _method(O.ABS, "|x| (subgradient 0 at x = 0).")
+
+    def __lt__(self, other): return self.data < float(other)
+    def __le__(self, other): return self.data <= float(other)
+    def __gt__(self, other): return self.data > float(other)
+    def __ge__(self, other): return self.data >= float(other)
