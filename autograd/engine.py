@@ -63,24 +63,17 @@ def _run_hooks(node, g, create_graph):
     return g
 
 
-def _reduce_to_parent(parent, g):
-    """Undo broadcasting: sum ``g`` back to the parent's shape (identity for scalars)."""
-    if parent.is_array and g.shape != parent.data.shape:
-        from .ops import SUM_TO  # late import: ops builds on this module
-
-        return SUM_TO(g, shape=parent.data.shape)
-    return g
-
-
 def _call_rule(node, g, create_graph):
     """Run the node's backward rule on nodes (create_graph) or on raw data (fast path)."""
     params = node.params
     if params is RELEASED:
         raise RuntimeError(_RELEASED_MESSAGE)
     if create_graph:
-        out, inputs = node, node.parents
+        inputs = node.parents
+        out = node
     else:
-        out, inputs = node.data, [p.data for p in node.parents]
+        inputs = [p.data for p in node.parents]
+        out = node.data
     if params is None:
         return node.op.backward(g, out, *inputs)
     return node.op.backward(g, out, *inputs, **params)
@@ -94,6 +87,8 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
     gradient reaching each input is returned in a dict keyed by ``id(input)``.
     Unless ``retain_graph``, each node's saved params are released as it is used.
     """
+    from .ops import SUM_TO  # late import: ops builds on this module; undoes broadcasting
+
     order = topological_order(roots)
     pending = {}
     for root, g in zip(roots, root_grads):
@@ -118,8 +113,13 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 continue
             grads = _call_rule(node, g, create_graph)
             for parent, parent_grad in zip(node.parents, grads):
-                if parent_grad is not None and parent.requires_grad:
-                    _add_pending(pending, parent, _reduce_to_parent(parent, parent_grad))
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent.is_array and parent_grad.shape != parent.data.shape:
+                    parent_grad = SUM_TO(parent_grad, shape=parent.data.shape)
+                key = id(parent)  # written out: this loop is the hot path of backward
+                previous = pending.get(key)
+                pending[key] = parent_grad if previous is None else previous + parent_grad
             if not retain_graph:
                 node.params = RELEASED
     finally:

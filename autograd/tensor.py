@@ -113,6 +113,8 @@ class Tensor(Node):
 
     def _lift(self, x):
         """Turn an operand that is not a Tensor into a constant Tensor."""
+        if type(x) is float and self.data.dtype.kind == "f":  # fast path: no ABC check
+            return Tensor._node(np.asarray(x, dtype=self.data.dtype), None, (), None, False)
         if isinstance(x, bool) or not isinstance(x, numbers.Number):
             if isinstance(x, (np.ndarray, np.generic, list, tuple, bool)):
                 return Tensor(x)

@@ -20,8 +20,16 @@ def _method(op, doc):
 
 def _operators(op):
     """The operator method and its reflected twin (``v + 1`` and ``1 + v``)."""
+    scalar = op.scalar
+
     def forward(self, other):
-        return self._apply(op, (self, other), _NO_PARAMS)
+        # the hot path of scalar code, so written out rather than through _apply
+        if type(other) is not Value:
+            other = self._lift(other)
+        data = scalar(self.data, other.data)
+        if GRAD_MODE.enabled and (self.requires_grad or other.requires_grad):
+            return Value._node(data, op, (self, other), None, True)
+        return Value._node(data, None, (), None, False)
 
     def reflected(self, other):
         return self._apply(op, (self._lift(other), self), _NO_PARAMS)
@@ -71,12 +79,15 @@ class Value(Node):
     _wrap = _constant
 
     def _lift(self, x):
+        if type(x) is float or type(x) is int:  # the common case, without an ABC check
+            return Value._node(float(x), None, (), None, False)
         if isinstance(x, bool) or not isinstance(x, numbers.Real):
             raise TypeError(f"unsupported operand type for Value: {type(x).__name__}")
         return Value._node(float(x), None, (), None, False)
 
     def _apply(self, op, args, params):
-        parents = tuple(a if isinstance(a, Value) else self._lift(a) for a in args)
+        parents = args if len(args) == 1 else tuple(
+            a if isinstance(a, Value) else self._lift(a) for a in args)
         if op.scalar is None:
             raise TypeError(f"{op.name} is defined for Tensors, not for Values")
         data = op.scalar(*[p.data for p in parents], **params)
