@@ -17,6 +17,16 @@ _RELEASED_MESSAGE = (
 )
 
 
+class _Recording:
+    """Who backward reports gradients to: None, or an object with ``node(node, g)`` and
+    ``edge(child, parent, g)`` methods (set by ``autograd.viz.record_grads``)."""
+
+    observer = None
+
+
+RECORDING = _Recording()
+
+
 class Node:
     """A vertex of the graph: a leaf (``op is None``) or the output of ``op`` on ``parents``.
 
@@ -95,6 +105,7 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
         _add_pending(pending, root, g)
     wanted = None if inputs is None else {id(x) for x in inputs}
     captured = {}
+    observer = RECORDING.observer
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph  # rules are recorded only when building a graph
     try:
@@ -104,6 +115,8 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 continue
             if node._hooks:
                 g = _run_hooks(node, g, create_graph)
+            if observer is not None:
+                observer.node(node, g)
             if wanted is not None:
                 if id(node) in wanted:
                     captured[id(node)] = g
@@ -117,6 +130,8 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                     continue
                 if parent.is_array and parent_grad.shape != parent.data.shape:
                     parent_grad = SUM_TO(parent_grad, shape=parent.data.shape)
+                if observer is not None:
+                    observer.edge(node, parent, parent_grad)
                 key = id(parent)  # written out: this loop is the hot path of backward
                 previous = pending.get(key)
                 pending[key] = parent_grad if previous is None else previous + parent_grad
