@@ -1,0 +1,9 @@
+"""kissgrad.optim: optimizers (SGD, Adagrad, RMSprop, Adam, AdamW) and lr schedulers."""
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler"]

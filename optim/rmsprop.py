@@ -1,0 +1,45 @@
+"""RMSprop: steps scaled by a running average of squared gradients."""
+import numpy as np
+
+from .optimizer import Optimizer, buffer, check_nonnegative
+
+
+class RMSprop(Optimizer):
+    """RMSprop, optionally centered and with momentum; updates parameters in place.
+
+    Per step, as PyTorch: g = grad (+ weight_decay * w); v = alpha * v + (1 - alpha) * g**2;
+    centered: a = alpha * a + (1 - alpha) * g and v is replaced by v - a**2 in the
+    denominator d = sqrt(v) + eps; with momentum mu: b = mu * b + g / d, w -= lr * b;
+    else w -= lr * g / d. All buffers start at zero.
+    """
+
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group):
+        check_nonnegative(group, "lr", "alpha", "eps", "weight_decay", "momentum")
+
+    def _update(self, w, g, state, group):
+        state["step"] = state.get("step", 0) + 1
+        alpha = group["alpha"]
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w
+        v = buffer(state, "square_avg", w)
+        v *= alpha
+        v += (1 - alpha) * g * g
+        if group["centered"]:
+            a = buffer(state, "grad_avg", w)
+            a *= alpha
+            a += (1 - alpha) * g
+            v = v - a * a
+        d = np.sqrt(v) + group["eps"]
+        if group["momentum"] > 0:
+            b = buffer(state, "momentum_buffer", w)
+            b *= group["momentum"]
+            b += g / d
+            w -= group["lr"] * b
+        else:
+            w -= group["lr"] * g / d

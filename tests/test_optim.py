@@ -1,0 +1,560 @@
+"""optim: each update rule against its textbook formula, groups, state_dict, bad input."""
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import optim
+from autograd import Tensor
+
+W0 = [0.5, -1.0, 2.0]
+# big gradients first, then small ones (so AMSGrad's running max matters), sign changes, a zero
+GRADS = [[1.0, -2.0, 0.5], [0.5, -1.0, 3.0], [-0.2, 0.1, 0.05],
+         [0.1, 0.3, -0.01], [-1.5, 0.0, 0.2], [0.3, -0.05, 0.1]]
+
+
+def param(values=W0, dtype=np.float64):
+    return Tensor(np.array(values, dtype=dtype), requires_grad=True)
+
+
+def set_grad(p, g):
+    p.grad = Tensor(np.array(g, dtype=p.dtype))
+
+
+def run(opt, p, grads):
+    """Step `opt` once per gradient in `grads`; return the copies of p.data after each step."""
+    trajectory = []
+    for g in grads:
+        set_grad(p, g)
+        opt.step()
+        trajectory.append(p.data.copy())
+    return trajectory
+
+
+# --- textbook formulas, one step at a time, written independently of optim --------------
+
+def sgd_reference(w, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                  maximize=False):
+    w, b, out = np.array(w, dtype=float), None, []
+    for g in map(np.array, grads):
+        g = -g if maximize else g
+        g = g + weight_decay * w
+        if momentum:
+            b = g if b is None else momentum * b + (1 - dampening) * g
+            g = g + momentum * b if nesterov else b
+        w = w - lr * g
+        out.append(w)
+    return out
+
+
+def adagrad_reference(w, grads, lr=0.01, lr_decay=0.0, weight_decay=0.0,
+                      initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+    w, out = np.array(w, dtype=float), []
+    s = np.full_like(w, initial_accumulator_value)
+    for t, g in enumerate(map(np.array, grads), start=1):
+        g = -g if maximize else g
+        g = g + weight_decay * w
+        s = s + g**2
+        w = w - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s) + eps)
+        out.append(w)
+    return out
+
+
+def rmsprop_reference(w, grads, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                      centered=False, maximize=False):
+    w, out = np.array(w, dtype=float), []
+    v, g_avg, b = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    for g in map(np.array, grads):
+        g = -g if maximize else g
+        g = g + weight_decay * w
+        v = alpha * v + (1 - alpha) * g**2
+        v_tilde = v
+        if centered:
+            g_avg = alpha * g_avg + (1 - alpha) * g
+            v_tilde = v - g_avg**2
+        if momentum > 0:
+            b = momentum * b + g / (np.sqrt(v_tilde) + eps)
+            w = w - lr * b
+        else:
+            w = w - lr * g / (np.sqrt(v_tilde) + eps)
+        out.append(w)
+    return out
+
+
+def adam_reference(w, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                   amsgrad=False, maximize=False, decoupled=False):
+    w, out = np.array(w, dtype=float), []
+    m, v, v_max = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    beta1, beta2 = betas
+    for t, g in enumerate(map(np.array, grads), start=1):
+        g = -g if maximize else g
+        if decoupled:
+            w = w - lr * weight_decay * w
+        else:
+            g = g + weight_decay * w
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        m_hat = m / (1 - beta1**t)
+        if amsgrad:
+            v_max = np.maximum(v_max, v)
+            v_hat = v_max / (1 - beta2**t)
+        else:
+            v_hat = v / (1 - beta2**t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(w)
+    return out
+
+
+def adamw_reference(w, grads, weight_decay=1e-2, **kw):
+    return adam_reference(w, grads, weight_decay=weight_decay, decoupled=True, **kw)
+
+
+@dataclass
+class Case:
+    name: str
+    cls: type
+    reference: callable
+    kwargs: dict = field(default_factory=dict)
+
+    def __str__(self):
+        return self.name
+
+
+CASES = [
+    Case("sgd", optim.SGD, sgd_reference, dict(lr=0.1)),
+    Case("sgd-momentum", optim.SGD, sgd_reference, dict(lr=0.1, momentum=0.9)),
+    Case("sgd-dampening", optim.SGD, sgd_reference, dict(lr=0.1, momentum=0.9, dampening=0.3)),
+    Case("sgd-nesterov", optim.SGD, sgd_reference, dict(lr=0.1, momentum=0.9, nesterov=True)),
+    Case("sgd-weight_decay", optim.SGD, sgd_reference, dict(lr=0.1, weight_decay=0.1)),
+    Case("sgd-nesterov-weight_decay", optim.SGD, sgd_reference,
+         dict(lr=0.1, momentum=0.5, nesterov=True, weight_decay=0.2)),
+    Case("sgd-maximize-weight_decay", optim.SGD, sgd_reference,
+         dict(lr=0.1, momentum=0.9, weight_decay=0.1, maximize=True)),
+    Case("adagrad", optim.Adagrad, adagrad_reference, dict(lr=0.1)),
+    Case("adagrad-lr_decay", optim.Adagrad, adagrad_reference, dict(lr=0.1, lr_decay=0.5)),
+    Case("adagrad-weight_decay", optim.Adagrad, adagrad_reference, dict(lr=0.1, weight_decay=0.3)),
+    Case("adagrad-initial_accumulator", optim.Adagrad, adagrad_reference,
+         dict(lr=0.1, initial_accumulator_value=0.5, eps=1e-6)),
+    Case("adagrad-maximize", optim.Adagrad, adagrad_reference, dict(lr=0.1, maximize=True)),
+    Case("rmsprop", optim.RMSprop, rmsprop_reference, dict(lr=0.01)),
+    Case("rmsprop-alpha", optim.RMSprop, rmsprop_reference, dict(lr=0.01, alpha=0.8, eps=1e-6)),
+    Case("rmsprop-centered", optim.RMSprop, rmsprop_reference,
+         dict(lr=0.01, alpha=0.9, centered=True)),
+    Case("rmsprop-momentum", optim.RMSprop, rmsprop_reference, dict(lr=0.01, momentum=0.9)),
+    Case("rmsprop-centered-momentum-weight_decay", optim.RMSprop, rmsprop_reference,
+         dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.1)),
+    Case("rmsprop-maximize", optim.RMSprop, rmsprop_reference, dict(lr=0.01, maximize=True)),
+    Case("adam", optim.Adam, adam_reference, dict(lr=0.1)),
+    Case("adam-betas", optim.Adam, adam_reference, dict(lr=0.1, betas=(0.5, 0.9), eps=1e-4)),
+    Case("adam-weight_decay", optim.Adam, adam_reference, dict(lr=0.1, weight_decay=0.5)),
+    Case("adam-amsgrad", optim.Adam, adam_reference, dict(lr=0.1, betas=(0.5, 0.9), amsgrad=True)),
+    Case("adam-maximize", optim.Adam, adam_reference, dict(lr=0.1, maximize=True)),
+    Case("adamw", optim.AdamW, adamw_reference, dict(lr=0.1)),
+    Case("adamw-weight_decay", optim.AdamW, adamw_reference, dict(lr=0.1, weight_decay=0.5)),
+    Case("adamw-amsgrad", optim.AdamW, adamw_reference,
+         dict(lr=0.1, betas=(0.5, 0.9), weight_decay=0.5, amsgrad=True)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_trajectory_matches_textbook_formula(case):
+    p = param()
+    got = run(case.cls([p], **case.kwargs), p, GRADS)
+    want = case.reference(W0, GRADS, **case.kwargs)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("reference, plain, variant", [
+    (sgd_reference, dict(lr=0.1, momentum=0.9), dict(nesterov=True)),
+    (sgd_reference, dict(lr=0.1, momentum=0.9), dict(dampening=0.3)),
+    (rmsprop_reference, dict(alpha=0.9), dict(centered=True)),
+    (adam_reference, dict(lr=0.1, betas=(0.5, 0.9)), dict(amsgrad=True)),
+    (adamw_reference, dict(lr=0.1, weight_decay=0.5), dict(amsgrad=True)),
+    (adagrad_reference, dict(lr=0.1), dict(lr_decay=0.5)),
+], ids=["nesterov", "dampening", "centered", "amsgrad", "adamw-amsgrad", "lr_decay"])
+def test_gradient_sequence_tells_variants_apart(reference, plain, variant):
+    # Otherwise the trajectory tests above could not catch an ignored flag.
+    a = reference(W0, GRADS, **plain)
+    b = reference(W0, GRADS, **plain, **variant)
+    assert not np.allclose(a, b, rtol=1e-6)
+
+
+def test_sgd_momentum_hand_computed():
+    p = param([1.0])
+    got = run(optim.SGD([p], lr=0.1, momentum=0.9), p, [[1.0]] * 3)
+    # b = 1, 1.9, 2.71; w = 1 - 0.1 * (1 + 1.9 + 2.71) step by step
+    np.testing.assert_allclose(np.ravel(got), [0.9, 0.71, 0.439], rtol=1e-12)
+
+
+def test_sgd_nesterov_hand_computed():
+    p = param([1.0])
+    got = run(optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True), p, [[1.0]] * 2)
+    # step 1: b = 1, g = 1 + 0.9 * 1 = 1.9; step 2: b = 1.9, g = 1 + 0.9 * 1.9 = 2.71
+    np.testing.assert_allclose(np.ravel(got), [0.81, 0.539], rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [optim.Adam, optim.AdamW, optim.Adagrad])
+def test_first_step_moves_every_coordinate_by_lr(cls):
+    # The first Adam/Adagrad step is lr * g / (|g| + eps): a step of lr against the sign of g.
+    p = param()
+    kwargs = dict(weight_decay=0) if cls is optim.AdamW else {}
+    run(cls([p], lr=0.1, **kwargs), p, [[3.0, -0.25, 1e-3]])
+    np.testing.assert_allclose(p.data, np.array(W0) - 0.1 * np.array([1, -1, 1]), rtol=1e-6)
+
+
+def test_adamw_decay_is_decoupled_from_the_gradient():
+    # With zero gradients AdamW only shrinks weights by (1 - lr * wd) per step, while Adam's
+    # L2 term goes through the moments and moves each weight by about lr per step.
+    p, q = param(), param()
+    run(optim.AdamW([p], lr=0.1, weight_decay=0.5), p, [[0.0] * 3] * 3)
+    run(optim.Adam([q], lr=0.1, weight_decay=0.5), q, [[0.0] * 3] * 3)
+    np.testing.assert_allclose(p.data, np.array(W0) * 0.95**3, rtol=1e-12)
+    np.testing.assert_allclose(np.abs(q.data - W0), 0.3, atol=0.02)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_update_in_place_keeps_float32(case):
+    p = param(dtype=np.float32)
+    data = p.data
+    run(case.cls([p], **case.kwargs), p, GRADS)
+    assert p.data is data and p.data.dtype == np.float32
+    want = case.reference(W0, GRADS, **case.kwargs)[-1]
+    np.testing.assert_allclose(p.data, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_state_buffers_keep_float32(case):
+    p = param(dtype=np.float32)
+    opt = case.cls([p], **case.kwargs)
+    run(opt, p, GRADS[:2])
+    arrays = [v for v in opt.state.get(p, {}).values() if isinstance(v, np.ndarray)]
+    assert all(a.dtype == np.float32 for a in arrays)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_real_backward_minimizes_a_quadratic(case):
+    target = np.array([1.0, -2.0, 0.5])
+    p = param([0.0, 0.0, 0.0])
+    kwargs = dict(case.kwargs, maximize=False, weight_decay=0)
+    opt = case.cls([p], **kwargs)
+    loss_before = float(((p - Tensor(target)) ** 2).sum().data)
+    for _ in range(300):
+        opt.zero_grad()
+        loss = ((p - Tensor(target)) ** 2).sum()
+        loss.backward()
+        opt.step()
+    assert float(((p - Tensor(target)) ** 2).sum().data) < 0.9 * loss_before
+
+
+def test_step_with_closure_returns_its_loss():
+    p = param([3.0])
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert float(loss.data) == pytest.approx(9.0)
+    assert p.data[0] == pytest.approx(3.0 - 0.25 * 6.0)
+
+
+def test_param_groups_use_their_own_hyperparameters():
+    p, q = param(), param()
+    opt = optim.SGD([{"params": [p]}, {"params": q, "lr": 0.01, "momentum": 0.9}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
+    assert opt.param_groups[0]["momentum"] == 0 and opt.param_groups[1]["momentum"] == 0.9
+    assert all(g["params"] == [x] for g, x in zip(opt.param_groups, [p, q]))
+    for g in GRADS:
+        set_grad(p, g)
+        set_grad(q, g)
+        opt.step()
+    np.testing.assert_allclose(p.data, sgd_reference(W0, GRADS, lr=0.1)[-1], rtol=1e-12)
+    np.testing.assert_allclose(q.data, sgd_reference(W0, GRADS, lr=0.01, momentum=0.9)[-1],
+                               rtol=1e-12)
+
+
+def test_sgd_needs_no_default_lr_when_every_group_has_one():
+    p = param()
+    opt = optim.SGD([{"params": [p], "lr": 0.5}])
+    run(opt, p, [[1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(p.data, np.array(W0) - 0.5)
+
+
+def test_add_param_group_fills_defaults():
+    p, q = param(), param()
+    opt = optim.Adam([p], lr=0.1)
+    opt.add_param_group({"params": [q], "betas": (0.5, 0.9)})
+    group = opt.param_groups[1]
+    assert group["lr"] == 0.1 and group["betas"] == (0.5, 0.9) and group["eps"] == 1e-8
+    run(opt, q, GRADS)
+    np.testing.assert_allclose(q.data, adam_reference(W0, GRADS, lr=0.1, betas=(0.5, 0.9))[-1],
+                               rtol=1e-12)
+
+
+def test_step_skips_parameters_without_gradient():
+    p, q = param(), param()
+    opt = optim.Adam([p, q], lr=0.1)
+    set_grad(p, GRADS[0])
+    opt.step()
+    np.testing.assert_array_equal(q.data, W0)
+    assert not np.array_equal(p.data, W0)
+    assert not opt.state.get(q)
+
+
+def test_zero_grad():
+    p, q = param(), param()
+    opt = optim.SGD([p, q], lr=0.1)
+    set_grad(p, GRADS[0])
+    opt.zero_grad()
+    assert p.grad is None and q.grad is None
+    set_grad(p, GRADS[0])
+    opt.zero_grad(set_to_none=False)
+    assert q.grad is None
+    assert p.grad.dtype == p.dtype
+    np.testing.assert_array_equal(p.grad.data, np.zeros(3))
+    opt.step()
+    np.testing.assert_array_equal(p.data, W0)
+
+
+def test_zero_grad_clears_what_backward_accumulates():
+    p = param([2.0])
+    opt = optim.SGD([p], lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        (p * p).sum().backward()
+    np.testing.assert_allclose(p.grad.data, [4.0])  # not 8: the first gradient was cleared
+
+
+# --- state_dict ----------------------------------------------------------------------------
+
+def two_group_optimizer(case, dtype=np.float64):
+    p, q = param(dtype=dtype), param([1.0, 2.0], dtype=dtype)
+    lr = case.kwargs.get("lr", 0.01)
+    groups = [{"params": [p]}, {"params": [q], "lr": lr / 2}]
+    return case.cls(groups, **case.kwargs), p, q
+
+
+def step_both(opt, p, q, grads):
+    for g in grads:
+        set_grad(p, g)
+        set_grad(q, g[:2])
+        opt.step()
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_state_dict_resume_continues_identically(case):
+    first, p, q = two_group_optimizer(case)
+    step_both(first, p, q, GRADS[:3])
+    saved = first.state_dict()
+    second, p2, q2 = two_group_optimizer(case)
+    p2.data[...], q2.data[...] = p.data, q.data
+    second.load_state_dict(saved)
+    step_both(first, p, q, GRADS[3:])
+    step_both(second, p2, q2, GRADS[3:])
+    np.testing.assert_array_equal(p2.data, p.data)
+    np.testing.assert_array_equal(q2.data, q.data)
+
+
+def assert_state_dicts_equal(a, b):
+    assert a["param_groups"] == b["param_groups"]
+    assert a["state"].keys() == b["state"].keys()
+    for i in a["state"]:
+        assert a["state"][i].keys() == b["state"][i].keys()
+        for name, value in a["state"][i].items():
+            np.testing.assert_array_equal(value, b["state"][i][name])
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_state_dict_round_trip_is_exact(case):
+    first, p, q = two_group_optimizer(case)
+    step_both(first, p, q, GRADS[:2])
+    saved = first.state_dict()
+    second, _, _ = two_group_optimizer(case)
+    second.load_state_dict(saved)
+    assert_state_dicts_equal(second.state_dict(), saved)
+
+
+def test_state_dict_layout_is_pytorchs():
+    opt, p, q = two_group_optimizer(CASES[1])  # sgd-momentum
+    r = param([0.0])
+    opt.add_param_group({"params": [r]})
+    set_grad(q, [1.0, 1.0])
+    opt.step()
+    saved = opt.state_dict()
+    assert [g["params"] for g in saved["param_groups"]] == [[0], [1], [2]]
+    assert list(saved["state"]) == [1]  # only q has stepped
+    assert set(saved["state"][1]) == {"momentum_buffer"}
+    assert saved["param_groups"][1] == dict(opt.defaults, lr=0.05, params=[1])
+
+
+def test_state_dict_is_a_snapshot():
+    p = param()
+    opt = optim.Adam([p], lr=0.1)
+    run(opt, p, GRADS[:1])
+    saved = opt.state_dict()
+    kept = copy.deepcopy(saved)
+    run(opt, p, GRADS[1:3])
+    opt.param_groups[0]["lr"] = 0.5
+    assert_state_dicts_equal(saved, kept)
+
+
+def test_load_state_dict_restores_hyperparameters_and_copies():
+    p = param()
+    first = optim.SGD([p], lr=0.1, momentum=0.9)
+    run(first, p, GRADS[:1])
+    first.param_groups[0]["lr"] = 0.02
+    saved = first.state_dict()
+    q = param()
+    second = optim.SGD([q], lr=0.1)
+    second.load_state_dict(saved)
+    assert second.param_groups[0]["lr"] == 0.02 and second.param_groups[0]["momentum"] == 0.9
+    assert second.param_groups[0]["params"] == [q]
+    run(second, q, GRADS[1:2])
+    np.testing.assert_array_equal(saved["state"][0]["momentum_buffer"], GRADS[0])
+
+
+def test_load_state_dict_casts_buffers_to_parameter_dtype():
+    p = param()
+    first = optim.Adam([p])
+    run(first, p, GRADS[:1])
+    q = param(dtype=np.float32)
+    second = optim.Adam([q])
+    second.load_state_dict(first.state_dict())
+    assert second.state[q]["exp_avg"].dtype == np.float32
+
+
+def test_load_state_dict_accepts_string_indices():
+    # As after a JSON round trip, where dict keys become strings.
+    p = param()
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    run(opt, p, GRADS[:1])
+    saved = opt.state_dict()
+    saved["state"] = {str(k): v for k, v in saved["state"].items()}
+    q = param()
+    other = optim.SGD([q], lr=0.1, momentum=0.9)
+    other.load_state_dict(saved)
+    np.testing.assert_array_equal(other.state[q]["momentum_buffer"], GRADS[0])
+
+
+def test_load_state_dict_rejects_mismatched_layouts():
+    opt, p, q = two_group_optimizer(CASES[1])
+    step_both(opt, p, q, GRADS[:1])
+    saved = opt.state_dict()
+    one_group = optim.SGD([param(), param([1.0, 2.0])], lr=0.1)
+    with pytest.raises(ValueError, match="parameter groups"):
+        one_group.load_state_dict(saved)
+    other_sizes = optim.SGD([{"params": [param(), param()]}, {"params": [param()]}], lr=0.1)
+    with pytest.raises(ValueError, match="group 0 has 1 parameters.*has 2"):
+        other_sizes.load_state_dict(saved)
+    other_shapes = optim.SGD([{"params": [param([1.0])]}, {"params": [param([1.0, 2.0])]}], lr=0.1)
+    with pytest.raises(ValueError, match="shape"):
+        other_shapes.load_state_dict(saved)
+    stray = copy.deepcopy(saved)
+    stray["state"][7] = stray["state"][0]
+    same_layout = optim.SGD([{"params": [param()]}, {"params": [param([1.0, 2.0])]}], lr=0.1)
+    with pytest.raises(ValueError, match="parameter 7"):
+        same_layout.load_state_dict(stray)
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls, kwargs, name", [
+    (optim.SGD, dict(lr=-0.1), "lr"),
+    (optim.SGD, dict(lr=0.1, momentum=-0.5), "momentum"),
+    (optim.SGD, dict(lr=0.1, weight_decay=-1), "weight_decay"),
+    (optim.SGD, dict(lr=float("nan")), "lr"),
+    (optim.SGD, dict(lr=0.1, nesterov=True), "Nesterov"),
+    (optim.SGD, dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "Nesterov"),
+    (optim.Adagrad, dict(lr=-1), "lr"),
+    (optim.Adagrad, dict(lr_decay=-1), "lr_decay"),
+    (optim.Adagrad, dict(initial_accumulator_value=-1), "initial_accumulator_value"),
+    (optim.Adagrad, dict(eps=-1), "eps"),
+    (optim.RMSprop, dict(lr=-1), "lr"),
+    (optim.RMSprop, dict(alpha=-0.1), "alpha"),
+    (optim.RMSprop, dict(momentum=-0.1), "momentum"),
+    (optim.Adam, dict(lr=-1e-3), "lr"),
+    (optim.Adam, dict(eps=-1), "eps"),
+    (optim.Adam, dict(betas=(1.0, 0.999)), r"betas\[0\]"),
+    (optim.Adam, dict(betas=(0.9, -0.1)), r"betas\[1\]"),
+    (optim.Adam, dict(weight_decay=-1), "weight_decay"),
+    (optim.AdamW, dict(weight_decay=-1), "weight_decay"),
+], ids=lambda x: x if isinstance(x, str) else None)
+def test_invalid_hyperparameter_is_named(cls, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        cls([param()], **kwargs)
+
+
+def test_invalid_hyperparameter_in_a_group_is_rejected():
+    with pytest.raises(ValueError, match="lr"):
+        optim.Adam([{"params": [param()], "lr": -1.0}])
+
+
+def test_sgd_without_any_lr():
+    with pytest.raises(ValueError, match="required optimization parameter lr"):
+        optim.SGD([param()])
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ([], ValueError, "empty parameter list"),
+    (iter([]), ValueError, "empty parameter list"),
+    (param(), TypeError, "iterable"),
+    ({param()}, TypeError, "ordered"),
+    ([np.zeros(3)], TypeError, "Tensors"),
+    ([{"lr": 0.1}], ValueError, "'params'"),
+    ([{"params": {param()}}], TypeError, "set"),
+])
+def test_bad_params(params, error, match):
+    with pytest.raises(error, match=match):
+        optim.SGD(params, lr=0.1)
+
+
+def test_a_parameter_given_twice_is_rejected():
+    p = param()
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([p, p], lr=0.1)
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    opt = optim.SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match="more than once"):
+        opt.add_param_group({"params": p})
+    assert len(opt.param_groups) == 1
+
+
+def test_non_leaf_tensor_is_rejected():
+    p = param()
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([p * 2], lr=0.1)
+
+
+def test_base_optimizer_needs_an_update_rule():
+    p = param()
+    opt = optim.Optimizer([p], dict(lr=0.1))
+    set_grad(p, GRADS[0])
+    with pytest.raises(NotImplementedError):
+        opt.step()
+
+
+def test_repr_lists_groups():
+    text = repr(optim.SGD([param()], lr=0.1, momentum=0.9))
+    assert text.startswith("SGD (") and "lr: 0.1" in text and "momentum: 0.9" in text
+
+
+# --- PyTorch itself, when installed ---------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_matches_pytorch(case):
+    torch = pytest.importorskip("torch")
+    p = param()
+    got = run(case.cls([p], **case.kwargs), p, GRADS)
+    tp = torch.tensor(W0, dtype=torch.float64, requires_grad=True)
+    topt = getattr(torch.optim, case.cls.__name__)([tp], **case.kwargs)
+    want = []
+    for g in GRADS:
+        tp.grad = torch.tensor(g, dtype=torch.float64)
+        topt.step()
+        want.append(tp.detach().numpy().copy())
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
