@@ -1,0 +1,56 @@
+"""Gradient-check cases for the convolution and pooling ops (autograd/conv_ops.py).
+
+Tiny shapes, so float64 gradcheck and gradgradcheck stay fast. The backward ops
+(``*_backward*``, ``max_pool2d_select``) are called directly with the shapes and
+winners a forward would give them; they are linear in each input, so their own
+second derivatives are checked too.
+"""
+import numpy as np
+from op_cases import Case
+
+from autograd import conv_ops as C
+from autograd.kernels import maxpool2d_nchw_forward
+
+
+def _conv(stride=1, padding=0, bias=True):
+    if bias:
+        return lambda x, w, b: C.conv2d(x, w, b, stride=stride, padding=padding)
+    return lambda x, w: C.conv2d(x, w, stride=stride, padding=padding)
+
+
+# max_pool2d_backward/select need winners: those of a fixed input, kernel 3, stride 2, padding 1
+_POOL = dict(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
+_X_SHAPE = (1, 2, 5, 4)  # pooled to (1, 2, 3, 2)
+_ARGMAX = maxpool2d_nchw_forward(np.random.default_rng(0).standard_normal(_X_SHAPE), **_POOL)[1]
+# conv2d_backward_*: kernel (3, 2), stride 2, padding 1 on a (1, 2, 5, 4) input -> (1, 3, 3, 3)
+_CONV = dict(stride=(2, 2), padding=(1, 1))
+_W_SHAPE = (3, 2, 3, 2)
+
+CASES = [
+    Case("conv2d", _conv(), shapes=[((2, 2, 4, 4), (3, 2, 3, 3), (3,))], label="bias"),
+    Case("conv2d", _conv(bias=False), shapes=[((1, 3, 4, 5), (2, 3, 2, 3))], label="nobias"),
+    Case("conv2d", _conv(stride=2), shapes=[((1, 2, 5, 5), (2, 2, 3, 3), (2,))], label="stride2"),
+    Case("conv2d", _conv(padding=1), shapes=[((1, 2, 3, 4), (2, 2, 3, 3), (2,))], label="pad1"),
+    Case("conv2d", _conv(stride=(2, 1), padding=(1, 0)),
+         shapes=[((2, 1, 5, 4), (2, 1, 2, 3), (2,))], label="nonsquare"),
+    Case("conv2d", _conv(bias=False), shapes=[((2, 3, 3), (2, 2, 2, 2))], label="unbatched"),
+    Case("conv2d_backward_input",
+         lambda g, w: C.CONV2D_BACKWARD_INPUT(g, w, x_shape=_X_SHAPE, **_CONV),
+         shapes=[((1, 3, 3, 3), _W_SHAPE)]),
+    Case("conv2d_backward_weight",
+         lambda g, x: C.CONV2D_BACKWARD_WEIGHT(g, x, w_shape=_W_SHAPE, **_CONV),
+         shapes=[((1, 3, 3, 3), _X_SHAPE)]),
+    Case("max_pool2d", lambda x: C.max_pool2d(x, 2), shapes=[(1, 2, 4, 4), (2, 1, 5, 3)]),
+    Case("max_pool2d", lambda x: C.max_pool2d(x, (3, 2), stride=(2, 1), padding=1),
+         shapes=[(1, 2, 5, 4)], label="stride-pad"),
+    Case("max_pool2d_backward",
+         lambda g: C.MAX_POOL2D_BACKWARD(g, argmax=_ARGMAX, x_shape=_X_SHAPE, **_POOL),
+         shapes=[(1, 2, 3, 2)]),
+    Case("max_pool2d_select", lambda h: C.MAX_POOL2D_SELECT(h, argmax=_ARGMAX, **_POOL),
+         shapes=[_X_SHAPE]),
+    Case("avg_pool2d", lambda x: C.avg_pool2d(x, 2), shapes=[(1, 2, 4, 4), (2, 1, 5, 3)]),
+    Case("avg_pool2d", lambda x: C.avg_pool2d(x, (3, 2), stride=(2, 1), padding=1),
+         shapes=[(1, 2, 5, 4)], label="stride-pad"),
+    Case("avg_pool2d_backward",
+         lambda g: C.AVG_POOL2D_BACKWARD(g, x_shape=_X_SHAPE, **_POOL), shapes=[(1, 2, 3, 2)]),
+]
