@@ -71,7 +71,7 @@ def build_parser():
 
 def run_train(args):
     """Train as the arguments say and print the test accuracy line."""
-    from .train import TrainConfig, fit
+    from .train import TrainConfig, TrainingDiverged, fit
 
     config = TrainConfig(model=args.model, optimizer=args.optimizer, lr=args.lr,
                          epochs=args.epochs, batch_size=args.batch_size,
@@ -79,7 +79,11 @@ def run_train(args):
                          weight_decay=args.weight_decay, seed=args.seed, patience=args.patience,
                          out=args.out, limit=args.limit, record_grads=args.record_grads,
                          progress=not args.quiet)
-    summary = fit(config)
+    try:
+        summary = fit(config)
+    except TrainingDiverged as error:
+        print(f"kissgrad: {error}", file=sys.stderr)
+        return 1
     print(f"best epoch: {summary['best_epoch']}, trained in {summary['train_seconds']:.1f} s; "
           f"wrote {', '.join(['model.npz', 'history.json', 'history.csv'] + [p.split('/')[-1] for p in summary['plots']])} "
           f"to {config.out}")

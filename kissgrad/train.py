@@ -25,6 +25,10 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adagrad": 0.05, "rmsprop": 0.001, "adam": 0.001}
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite: training cannot go on (usually the learning rate)."""
+
+
 @dataclass
 class TrainConfig:
     """Everything ``kissgrad train`` can be told; the defaults are the demo's."""
@@ -181,6 +185,10 @@ def fit(config):
                         "seconds": time.perf_counter() - started})
         _say(config, f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.1%} | "
                      f"val loss {val_loss:.4f} acc {val_acc:.1%}")
+        if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+            raise TrainingDiverged(
+                f"training diverged at epoch {epoch}: the loss is {train_loss} (train) and "
+                f"{val_loss} (validation); try a smaller --lr than {config.learning_rate()}")
         if val_loss < best[0]:
             best, waited = (val_loss, epoch), 0
             model.save(model_path)

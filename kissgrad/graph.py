@@ -1,0 +1,33 @@
+"""``kissgrad graph``: draw a model's backward graph on one batch of the bundled MNIST sample."""
+import os
+
+from autograd import Tensor, manual_seed
+from autograd.viz import draw_graph, record_grads, render_graph
+
+
+def draw_model_graph(model_kind, out_path, batch_size=8, seed=0):
+    """Run one batch through the ``mlp`` or ``cnn`` of ``kissgrad train``, backward inside
+    ``record_grads()``, and render the coloured graph to ``out_path`` (format from its
+    suffix: .svg, .png or .pdf); returns the path written.
+
+    Raises ``autograd.viz.GraphvizNotFoundError`` (with install instructions) when
+    Graphviz's ``dot`` is not installed.
+    """
+    import nn.functional as F
+
+    from .train import build_model, load_splits
+
+    suffix = os.path.splitext(os.fspath(out_path))[1].lower()
+    if suffix not in (".svg", ".png", ".pdf"):
+        raise ValueError(f"kissgrad graph writes .svg, .png or .pdf; got {out_path!r}")
+    manual_seed(seed)
+    model = build_model(model_kind)
+    # enough samples that the 80% training split holds a whole batch
+    (X_train, y_train), _, _ = load_splits(seed, limit=2 * batch_size + 20)
+    logits = model(Tensor(X_train[:batch_size]))
+    loss = F.cross_entropy(logits, Tensor(y_train[:batch_size]))
+    with record_grads():
+        loss.backward()
+    folder = os.path.dirname(os.path.abspath(out_path))
+    os.makedirs(folder, exist_ok=True)
+    return render_graph(draw_graph(loss, model=model), out_path)

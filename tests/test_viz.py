@@ -1,0 +1,409 @@
+"""autograd.viz (the drawn graph, record_grads), nn.viz (gradient flow) and `kissgrad graph`."""
+import gc
+import math
+import re
+import shutil
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Tensor, Value, engine, viz
+from autograd.viz import (
+    NONFINITE_COLOUR,
+    GraphvizNotFoundError,
+    colour_of,
+    draw_graph,
+    grad_stats,
+    record_grads,
+    render_graph,
+)
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed")
+NODE_LINE = re.compile(r"^\s*(n\d+|op\d+) \[(.*)\]$", re.M)
+
+
+def drawn(source):
+    """{graphviz node name: its attribute text} for the tensor and op nodes of a source."""
+    return dict(NODE_LINE.findall(source))
+
+
+def fill(attrs):
+    return re.search(r'fillcolor="(#[0-9a-f]{6})"', attrs).group(1)
+
+
+def small_graph():
+    """y = sum(x * w): tensors x, w, x*w, y; ops mul, sum."""
+    x = Tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), requires_grad=True)
+    w = Tensor(np.array([1.0, 10.0, 100.0]), requires_grad=True)
+    product = x * w
+    return x, w, product, product.sum()
+
+
+# --- the drawing ----------------------------------------------------------------------
+
+def test_one_node_per_tensor_and_per_op_with_names_shapes_dtypes():
+    x, w, product, y = small_graph()
+    source = draw_graph(y).source
+    nodes = drawn(source)
+    assert sum(name.startswith("n") for name in nodes) == 4
+    assert sum(name.startswith("op") for name in nodes) == 2
+    ops = sorted(re.search(r"label=(\w+)", a).group(1) for n, a in nodes.items()
+                 if n.startswith("op"))
+    assert ops == ["mul", "sum"]
+    assert "(2, 3) float64" in source and "(3,) float64" in source and "() float64" in source
+    assert "legend" not in source  # no gradients yet: nothing to explain
+
+
+def test_edges_follow_the_forward_direction():
+    x, w, product, y = small_graph()
+    source = draw_graph(y).source
+    edges = re.findall(r"^\s*(\w+) -> (\w+)", source, re.M)
+    assert len(edges) == 5  # x->mul, w->mul, mul->x*w, x*w->sum, sum->y
+    assert {("op0", "n0"), ("n1", "op0"), ("op1", "n1")} <= set(edges)
+
+
+def test_styles_tell_leaves_parameters_constants_and_output_apart():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = (x * Tensor(np.full(3, 2.0))).sum()
+    nodes = drawn(draw_graph(y).source).values()
+    output = [a for a in nodes if "output" in a][0]
+    leaf = [a for a in nodes if "<B>leaf</B>" in a][0]
+    constant = [a for a in nodes if "constant" in a][0]
+    assert "peripheries=2" in output
+    assert "penwidth=2.5" in leaf and "dashed" not in leaf
+    assert "dashed" in constant
+    assert len({output, leaf, constant}) == 3
+
+
+def test_value_nodes_show_data_and_grad():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b + 1
+    c.backward()
+    source = draw_graph(c).source
+    assert "data 2" in source and "grad -3" in source  # a: dc/da = b
+    assert "data -3" in source and "grad 2" in source
+    assert "data -5" in source
+    lone = drawn(draw_graph(Value(3.0)).source)["n0"]
+    assert "grad 0" in lone and fill(lone) == "#ffffff"  # 0.0 before any backward: no colour
+    plain = draw_graph(c, show_data=False, show_grad=False).source
+    assert "data 2" not in plain and "grad" not in plain
+
+
+def test_show_data_defaults_off_for_tensors_and_summarises_when_on():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    big = Tensor(np.arange(100.0), requires_grad=True)
+    y = (x.sum() + big.sum())
+    assert "[1., 2.]" not in draw_graph(y).source
+    shown = draw_graph(y, show_data=True).source
+    assert "[1., 2.]" in shown and "min 0 mean 49.5 max 99" in shown
+
+
+def test_parameter_names_and_module_clusters():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    loss = model(Tensor(np.ones((5, 3), dtype=np.float32))).sum()
+    loss.backward()
+    source = draw_graph(loss, model=model).source
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        assert f"<B>{name}</B>" in source
+    clusters = dict(re.findall(r"subgraph (cluster_\S+) \{(.*?)\n\t\}", source, re.S))
+    labels = {re.search(r'label="([^"]+)"', body).group(1): body for body in clusters.values()}
+    assert set(labels) == {"0 (Linear)", "2 (Linear)"}
+    # relu follows the first Linear (its only consumer, same shape): same cluster
+    assert "label=relu" in labels["0 (Linear)"] and "label=matmul" in labels["0 (Linear)"]
+    assert "label=relu" not in labels["2 (Linear)"] and "label=matmul" in labels["2 (Linear)"]
+    assert "<B>2.weight</B>" in labels["2 (Linear)"]
+    outside = source.split("subgraph")[0]
+    assert "label=sum" in outside  # the loss belongs to no module
+
+
+# --- colours --------------------------------------------------------------------------
+
+def rgb(colour):
+    return np.array([int(colour[k:k + 2], 16) for k in (1, 3, 5)], dtype=float)
+
+
+def test_three_magnitudes_get_three_clearly_different_colours():
+    a, b, c = (Tensor(np.array([1.0]), requires_grad=True) for _ in range(3))
+    loss = (a * 1e-9 + b * 1.0 + c * 1e6).sum()
+    loss.backward()
+    nodes = drawn(draw_graph(loss).source)
+    colours = {}
+    for attrs in nodes.values():
+        for magnitude in ("1.00e-09", "|g| 1 ", "1.00e+06"):
+            if "<B>leaf</B>" in attrs and magnitude in attrs:
+                colours[magnitude] = fill(attrs)
+    assert colours == {"1.00e-09": colour_of(1e-9), "|g| 1 ": colour_of(1.0),
+                       "1.00e+06": colour_of(1e6)}
+    values = list(colours.values())
+    for i in range(3):
+        for j in range(i):
+            assert np.linalg.norm(rgb(values[i]) - rgb(values[j])) > 120
+
+
+def test_colour_scale_is_fixed_and_clamped():
+    assert colour_of(1e-30) == colour_of(1e-10) == colour_of(0.0)
+    assert colour_of(1e30) == colour_of(1e6)
+    assert colour_of(1e-3) != colour_of(1e-2)
+
+
+def test_legend_explains_the_scale_once_there_are_gradients():
+    x, w, product, y = small_graph()
+    y.backward()
+    source = draw_graph(y).source
+    assert source.count("legend [") == 1
+    assert "gradient L2 norm (log scale)" in source
+    for label in ("1e-10", "1e+0", "1e+6", "NaN/Inf"):
+        assert label in source
+    assert NONFINITE_COLOUR in source.split("legend [")[1]
+
+
+def test_nan_gradients_get_their_own_colour_and_count():
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = (x * float("nan")).sum()
+    with record_grads():
+        y.backward()
+    source = draw_graph(y).source
+    leaf = [a for a in drawn(source).values() if "<B>leaf</B>" in a][0]
+    assert fill(leaf) == NONFINITE_COLOUR and "NaN/Inf: 3 of 3" in leaf
+    edge = re.search(r"n\d+ -> op\d+ \[.*NaN/Inf.*\]", source).group(0)
+    assert f'color="{NONFINITE_COLOUR}"' in edge and 'label="3 NaN/Inf"' in edge
+
+
+def test_leaves_and_their_edges_are_coloured_by_grad_without_recording():
+    x, w, product, y = small_graph()
+    y.backward()
+    source = draw_graph(y).source
+    nodes = drawn(source)
+    x_norm = float(np.linalg.norm(x.grad.data))
+    leaf_x = [n for n, a in nodes.items() if "(2, 3) float64" in a and "<B>leaf</B>" in a][0]
+    assert fill(nodes[leaf_x]) == colour_of(x_norm)
+    assert re.search(rf'{leaf_x} -> op\d+ \[color="{colour_of(x_norm)}"', source)
+    inner = [a for a in nodes.values() if "(2, 3) float64" in a and "leaf" not in a][0]
+    assert fill(inner) == "#ffffff"  # nothing recorded: intermediate nodes stay blank
+
+
+# --- record_grads ---------------------------------------------------------------------
+
+def test_record_grads_keeps_only_statistics_hand_computed():
+    x, w, product, y = small_graph()
+    with record_grads() as recorder:
+        y.backward()
+    s = grad_stats(product)
+    assert s.norm == pytest.approx(math.sqrt(6)) and s.max == 1.0 and s.nonfinite == 0
+    edges = dict(recorder.edge_stats(product))
+    # to x: w broadcast over 2 rows; to w: summed back to (3,) by the engine
+    assert edges[id(x)].norm == pytest.approx(math.sqrt(2 * (1 + 100 + 10000)))
+    assert edges[id(w)].norm == pytest.approx(math.sqrt(5 ** 2 + 7 ** 2 + 9 ** 2))
+    assert edges[id(w)].max == 9.0
+    for stats in [grad_stats(n) for n in (x, w, product, y)] + list(edges.values()):
+        for field in ("norm", "max", "nonfinite", "size", "value"):
+            value = getattr(stats, field)
+            assert value is None or type(value) in (float, int), (field, type(value))
+    source = draw_graph(y).source
+    assert f'color="{colour_of(edges[id(w)].norm)}"' in source
+    inner = [a for a in drawn(source).values() if "(2, 3) float64" in a and "leaf" not in a][0]
+    assert fill(inner) == colour_of(math.sqrt(6))
+
+
+def test_recorded_statistics_are_released_with_the_graph():
+    before = len(viz._RECORDED)
+
+    def run():
+        x = Tensor(np.ones((50, 50)), requires_grad=True)
+        y = ((x * 2).tanh() * 3).sum()
+        with record_grads():
+            y.backward()
+        assert grad_stats(y) is not None
+        return weakref.ref(x), weakref.ref(y)
+
+    refs = run()
+    assert all(r() is None for r in refs)  # freed by reference counting, no gc needed
+    assert len(viz._RECORDED) == before
+    gc.collect()
+    fresh = Tensor(np.ones(2), requires_grad=True)
+    assert grad_stats(fresh) is None  # never confused with a dead node's id
+
+
+def test_record_grads_restores_and_chains_the_previous_observer():
+    calls = []
+
+    class Spy:
+        def node(self, node, g):
+            calls.append("node")
+
+        def edge(self, child, parent, g):
+            calls.append("edge")
+
+    assert engine.RECORDING.observer is None
+    engine.RECORDING.observer = spy = Spy()
+    try:
+        x, w, product, y = small_graph()
+        with record_grads():
+            with record_grads():
+                y.backward()
+            assert isinstance(engine.RECORDING.observer, viz._Recorder)
+        assert engine.RECORDING.observer is spy
+        assert calls.count("node") == 4 and calls.count("edge") == 3
+        assert len(viz._entry_of(product).edges) == 2  # nested blocks record once
+    finally:
+        engine.RECORDING.observer = None
+
+
+def test_record_grads_under_create_graph_and_for_values():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x * x).sum()
+    with record_grads():
+        y.backward(create_graph=True)
+    assert grad_stats(x).norm == pytest.approx(math.hypot(3, 12))
+    a = Value(3.0)
+    b = (a * a).tanh()
+    with record_grads():
+        b.backward()
+    assert grad_stats(a).value == pytest.approx(a.grad)
+    inner = [t for t in drawn(draw_graph(b).source).values() if "data 9" in t][0]
+    assert f"grad {(1 - math.tanh(9) ** 2):.2e}" in inner  # recorded, not Value.grad (0.0)
+
+
+# --- size limits ----------------------------------------------------------------------
+
+def test_max_nodes_cuts_and_says_how_many():
+    y = Tensor(np.ones(3), requires_grad=True)
+    for _ in range(50):
+        y = -y  # 51 tensors and 50 ops: 101 drawn nodes in all
+    source = draw_graph(y, max_nodes=10).source
+    assert len(drawn(source)) == 10
+    assert "91 more nodes not drawn" in source and "max_nodes=10" in source
+    assert "cut_note" not in draw_graph(y, max_nodes=None).source
+    assert len(drawn(draw_graph(y, max_nodes=None).source)) == 101
+
+
+def test_a_100000_node_tensor_chain_draws_without_recursion():
+    y = Tensor(np.ones(2), requires_grad=True)
+    for _ in range(100_000):
+        y = -y
+    source = draw_graph(y, max_nodes=40).source
+    assert len(drawn(source)) == 40
+    assert f"{200_001 - 40} more nodes not drawn" in source
+
+
+def test_a_long_value_chain_draws_without_recursion():
+    v = Value(0.5)
+    for _ in range(20_000):
+        v = v * 1.0
+    v.backward()
+    source = draw_graph(v, max_nodes=30).source
+    assert 27 <= len(drawn(source)) <= 30 and "more nodes not drawn" in source
+
+
+# --- rendering ------------------------------------------------------------------------
+
+def test_rendering_without_dot_says_how_to_install(tmp_path, monkeypatch):
+    x, w, product, y = small_graph()
+    graph = draw_graph(y)
+    assert "digraph" in graph.source  # building needs no binary
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz") as info:
+        render_graph(graph, tmp_path / "g.svg")
+    assert isinstance(info.value, RuntimeError) and "brew install graphviz" in str(info.value)
+    with pytest.raises(GraphvizNotFoundError, match="Install Graphviz"):
+        graph.render(outfile=str(tmp_path / "g.png"))
+    with pytest.raises(GraphvizNotFoundError):
+        graph.pipe(format="svg")
+
+
+@needs_dot
+def test_render_svg_and_jupyter_inline_svg(tmp_path):
+    x, w, product, y = small_graph()
+    with record_grads():
+        y.backward()
+    graph = draw_graph(y)
+    path = render_graph(graph, tmp_path / "g.svg")
+    text = open(path).read()
+    assert "<svg" in text and "mul" in text
+    bundle = graph._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+    png = render_graph(graph, str(tmp_path / "g.png"))
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@needs_dot
+def test_kissgrad_graph_command_writes_an_svg(tmp_path, capsys):
+    from kissgrad.cli import main
+
+    out = tmp_path / "graph.svg"
+    assert main(["graph", "--model", "mlp", "--out", str(out), "--batch-size", "4"]) == 0
+    text = out.read_text()
+    assert "<svg" in text and "1.weight" in text and "softmax_cross_entropy" in text
+    assert "wrote" in capsys.readouterr().out
+
+
+# --- nn.viz ---------------------------------------------------------------------------
+
+def linear_with_grads(x_rows):
+    """A Linear(2, 1) after backward of sum(model(x)): weight.grad = column sums of x."""
+    model = nn.Sequential(nn.Linear(2, 1))
+    model(Tensor(np.array(x_rows, dtype=np.float32))).sum().backward()
+    return model
+
+
+def test_gradient_stats_hand_computed():
+    from nn.viz import gradient_stats
+
+    model = linear_with_grads([[1.0, -2.0]])
+    stats = gradient_stats(model)
+    assert stats == {"0.weight": {"mean": 1.5, "max": 2.0}, "0.bias": {"mean": 1.0, "max": 1.0}}
+    assert all(type(v) is float for s in stats.values() for v in s.values())
+
+
+def test_gradient_recorder_norms_hand_computed():
+    from nn.viz import GradientRecorder
+
+    recorder = GradientRecorder()
+    model = linear_with_grads([[1.0, 2.0]])
+    recorder.record(model)
+    model.zero_grad()
+    model(Tensor(np.array([[3.0, 4.0]], dtype=np.float32))).sum().backward()
+    model[0].bias.grad = None  # a parameter without a gradient this step
+    recorder.record(model)
+    assert recorder.steps == 2
+    assert recorder.norms["0.weight"] == pytest.approx([math.sqrt(5), 5.0])
+    assert recorder.norms["0.bias"][0] == 1.0 and math.isnan(recorder.norms["0.bias"][1])
+    assert all(type(v) is float for values in recorder.norms.values() for v in values)
+
+
+def test_plots(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nn.viz import GradientRecorder, gradient_flow
+
+    model = linear_with_grads([[1.0, -2.0]])
+    ax, stats = gradient_flow(model)
+    assert ax.get_yscale() == "log" and len(ax.containers) == 2
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.weight", "0.bias"]
+    assert stats["0.weight"]["max"] == 2.0
+    plt.close(ax.figure)
+    recorder = GradientRecorder()
+    for _ in range(3):
+        recorder.record(model)
+    figure = recorder.plot(tmp_path / "norms.png")
+    assert (tmp_path / "norms.png").read_bytes()[:4] == b"\x89PNG"
+    assert figure.axes[0].get_yscale() == "log"
+
+
+def test_plotting_without_matplotlib_says_what_to_install(monkeypatch):
+    from nn.viz import GradientRecorder, gradient_flow
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install 'kissgrad\[plot\]'"):
+        gradient_flow(linear_with_grads([[1.0, 2.0]]))
+    with pytest.raises(ImportError, match="kissgrad"):
+        GradientRecorder().plot()
