@@ -1,6 +1,6 @@
 """kissgrad's autograd: Tensor and Value on one reverse-mode engine."""
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
-from . import conv_ops, functional
+from . import conv_ops, functional, nn_ops
 from .engine import grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -1,0 +1,124 @@
+"""Fused ops for neural networks, each earning its entry by stability or speed.
+
+Same contract as ``ops.py``: a forward on raw arrays next to a backward rule written
+with operators and table ops, so ``create_graph=True`` differentiates through them
+again. ``nn.functional`` builds everything else from the core ops.
+"""
+import numpy as np
+
+from .engine import Node
+from .ops import (
+    CLIP,
+    EXP,
+    LOG,
+    LOGSUMEXP,
+    MAXIMUM,
+    RESHAPE,
+    SIGMOID,
+    SUM,
+    constant_like,
+    logsumexp_forward,
+    op,
+    register_ops,
+)
+
+
+def _finite_peak(x, axis):
+    """The max over ``axis`` (kept), 0 where it is not finite, so ``x - peak`` never makes NaN."""
+    peak = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(peak), peak, 0)
+
+
+def softmax_forward(x, axis=-1):
+    """exp(x) / sum(exp(x)) over ``axis``; the max is subtracted first so exp cannot overflow."""
+    e = np.exp(x - _finite_peak(x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+# Stability: log(softmax(x)) underflows to log(0) = -inf; x - logsumexp(x) does not.
+# d out_i / d x_j = delta_ij - softmax_j, so the rule is g - softmax * sum(g).
+LOG_SOFTMAX = op("log_softmax",
+                 lambda x, axis=-1: x - logsumexp_forward(x, axis=axis, keepdims=True), None,
+                 lambda g, out, x, axis=-1: (g - EXP(out) * SUM(g, axis=axis, keepdims=True),))
+
+# Stability (max subtracted) and speed (one node instead of exp, sum, div).
+# d out_i / d x_j = out_i (delta_ij - out_j), so the rule is out * (g - sum(g * out)).
+SOFTMAX = op("softmax", softmax_forward, None,
+             lambda g, out, x, axis=-1: (out * (g - SUM(g * out, axis=axis, keepdims=True)),))
+
+
+def one_hot_axis1(target, shape, dtype):
+    """Zeros of ``shape`` with a 1 at ``target`` along axis 1 (classes on axis 1, as in PyTorch)."""
+    onehot = np.zeros(shape, dtype=dtype)
+    np.put_along_axis(onehot, np.expand_dims(target, 1), 1, axis=1)
+    return onehot
+
+
+def label_index(target):
+    """Index of each sample's label entry in logits with classes on axis 1."""
+    if target.ndim == 1:
+        return np.arange(target.shape[0]), target
+    grid = np.indices(target.shape, sparse=True)
+    return (grid[0], target) + tuple(grid[1:])
+
+
+def _softmax_cross_entropy_forward(x, target):
+    # per-sample -log softmax(x)[target] = logsumexp(x) - x[target], without forming softmax
+    return logsumexp_forward(x, axis=1) - x[label_index(target)]
+
+
+def _softmax_cross_entropy_backward(g, out, x, target):
+    # d loss_n / d x_nc = softmax_nc - onehot_nc, softmax recomputed from x (not saved)
+    g = RESHAPE(g, shape=g.shape[:1] + (1,) + g.shape[1:])
+    if isinstance(x, Node):  # create_graph: table ops, so second derivatives flow through it
+        probs = EXP(x - LOGSUMEXP(x, axis=1, keepdims=True))
+        onehot = constant_like(x, one_hot_axis1(target, x.shape, x.data.dtype))
+        return (g * (probs - onehot),)
+    # raw data: the same formula in place; logsumexp(x) = out + x[target] comes back from the
+    # forward's output, so no reduction runs again (numpy's are slow along a short class axis)
+    index = label_index(target)
+    grad = np.exp(x - np.expand_dims(out + x[index], 1))
+    grad[index] -= 1
+    grad *= g
+    return (grad,)
+
+
+# Per-sample cross-entropy of logits x (N, C, *d) and integer labels (N, *d), classes on
+# axis 1. Speed: no log_softmax array, no integer-index gather whose backward scatters
+# with np.add.at; stability: logsumexp subtracts the max.
+SOFTMAX_CROSS_ENTROPY = op("softmax_cross_entropy", _softmax_cross_entropy_forward, None,
+                           _softmax_cross_entropy_backward)
+
+
+def softplus_forward(x):
+    """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|."""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+# Stability: the naive log(1 + exp(x)) overflows for x > 88 in float32. d/dx = sigmoid(x),
+# smooth everywhere (a composition through max and |x| would get kinks at 0).
+SOFTPLUS = op("softplus", softplus_forward, None, lambda g, out, x: (g * SIGMOID(x),))
+
+
+def _bce_forward(p, y):
+    # PyTorch clamps each log at -100 so p = 0 or 1 gives a finite loss
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100)
+        log_q = np.maximum(np.log(1 - p), -100)
+    return -(y * log_p + (1 - y) * log_q)
+
+
+def _bce_backward(g, out, p, y):
+    # d/dp = (p - y) / (p (1 - p)), the denominator clamped at 1e-12 as PyTorch does, so p = 0
+    # or 1 gives a large finite gradient instead of inf or NaN; d/dy = log(1 - p) - log(p)
+    with np.errstate(divide="ignore"):
+        dp = g * (p - y) / MAXIMUM(p * (1 - p), 1e-12)
+        dy = g * (CLIP(LOG(1 - p), a_min=-100, a_max=None) - CLIP(LOG(p), a_min=-100, a_max=None))
+    return dp, dy
+
+
+# Elementwise binary cross-entropy of probabilities p and targets y. Stability: the logs
+# are clamped at -100 and the gradient's denominator at 1e-12 (PyTorch's choices).
+BINARY_CROSS_ENTROPY = op("binary_cross_entropy", _bce_forward, None, _bce_backward)
+
+register_ops(globals())

@@ -1,0 +1,25 @@
+"""Gradient-check cases for the fused ops of ``autograd/nn_ops.py`` (collected by test_op_table)."""
+import numpy as np
+from op_cases import Case
+
+from autograd import nn_ops
+
+
+def labels_for(shape):
+    """Deterministic integer labels for logits of ``shape`` (classes on axis 1)."""
+    target_shape = shape[:1] + shape[2:]
+    return (np.arange(int(np.prod(target_shape))) % shape[1]).reshape(target_shape)
+
+
+CASES = [
+    Case("log_softmax", lambda x: nn_ops.LOG_SOFTMAX(x, axis=-1), shapes=[(3,), (2, 4)]),
+    Case("log_softmax", lambda x: nn_ops.LOG_SOFTMAX(x, axis=0), shapes=[(3, 2)], label="axis0"),
+    Case("softmax", lambda x: nn_ops.SOFTMAX(x, axis=-1), shapes=[(3,), (2, 4)]),
+    Case("softmax", lambda x: nn_ops.SOFTMAX(x, axis=1), shapes=[(2, 3, 2)], label="axis1"),
+    Case("softmax_cross_entropy",
+         lambda x: nn_ops.SOFTMAX_CROSS_ENTROPY(x, target=labels_for(x.shape)),
+         shapes=[(4, 3), (2, 3, 2)]),
+    Case("softplus", lambda x: nn_ops.SOFTPLUS(x), shapes=[(), (2, 3)], domain=(-4.0, 4.0)),
+    Case("binary_cross_entropy", lambda p, y: nn_ops.BINARY_CROSS_ENTROPY(p, y),
+         shapes=[((2, 3), (2, 3)), ((4,), (4,))], domain=(0.1, 0.9)),
+]

@@ -1,0 +1,519 @@
+"""nn layers, activations, losses and init: gradient checks, closed forms, PyTorch's semantics."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+import nn.functional as F
+from autograd import Tensor, gradcheck, gradgradcheck
+from nn import init
+
+
+def rand(*shape, low=-2.0, high=2.0, seed=0, requires_grad=True):
+    """A float64 leaf of uniform samples."""
+    data = np.random.default_rng(seed).uniform(low, high, size=shape)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def owner_and_name(module, dotted):
+    *path, leaf = dotted.split(".")
+    for name in path:
+        module = module._modules[name]
+    return module, leaf
+
+
+def check_module(module, *inputs, fn=None):
+    """gradcheck ``module`` in float64 with its inputs and its parameters as the checked inputs.
+
+    gradcheck hands ``fn`` copies of the inputs, so the copies of the parameters are put
+    into the module's parameter slots for the duration of each call.
+    """
+    module.double()
+    fn = fn or (lambda out: out)
+    named = list(module.named_parameters())
+    slots = [owner_and_name(module, name) for name, _ in named]
+
+    def run(*tensors):
+        xs, ps = tensors[:len(inputs)], tensors[len(inputs):]
+        saved = [owner._parameters[leaf] for owner, leaf in slots]
+        for (owner, leaf), p in zip(slots, ps):
+            owner._parameters[leaf] = p
+        try:
+            return fn(module(*xs))
+        finally:
+            for (owner, leaf), p in zip(slots, saved):
+                owner._parameters[leaf] = p
+
+    return gradcheck(run, tuple(inputs) + tuple(p for _, p in named))
+
+
+# --- Linear, Flatten, Identity ----------------------------------------------------------
+
+def test_linear_shapes_layout_and_dtype():
+    layer = nn.Linear(4, 3)
+    assert layer.weight.shape == (3, 4) and layer.bias.shape == (3,)
+    assert layer.weight.dtype == np.float32 and layer.weight.requires_grad
+    assert layer(Tensor(np.ones((5, 4), dtype=np.float32))).shape == (5, 3)
+    assert layer(Tensor(np.ones((2, 5, 4), dtype=np.float32))).shape == (2, 5, 3)
+    x = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
+    expected = x @ layer.weight.data.T + layer.bias.data
+    np.testing.assert_allclose(layer(Tensor(x)).data, expected, rtol=1e-6)
+
+
+def test_linear_default_init_bounds_like_pytorch():
+    autograd.manual_seed(0)
+    layer = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)  # kaiming_uniform(a=sqrt(5)) gives exactly 1/sqrt(fan_in)
+    for p in (layer.weight, layer.bias):
+        assert np.abs(p.data).max() <= bound
+        assert np.abs(p.data).max() > 0.95 * bound
+    assert layer.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
+
+
+def test_linear_gradcheck_with_parameters_as_inputs():
+    assert check_module(nn.Linear(3, 2), rand(4, 3))
+    assert check_module(nn.Linear(3, 2, bias=False), rand(4, 3))
+
+
+def test_linear_without_bias_and_repr():
+    layer = nn.Linear(3, 2, bias=False)
+    assert layer.bias is None and [n for n, _ in layer.named_parameters()] == ["weight"]
+    assert repr(layer) == "Linear(in_features=3, out_features=2, bias=False)"
+
+
+def test_flatten_and_identity():
+    x = Tensor(np.zeros((2, 3, 4, 5)))
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
+    assert nn.Flatten(1, 2)(x).shape == (2, 12, 5)
+    assert nn.Identity(54, unused=1)(x) is x
+    assert check_module(nn.Flatten(), rand(2, 3, 2))
+
+
+def test_parameter_counts():
+    mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    assert sum(p.size for p in mlp.parameters()) == 784 * 256 + 256 + 256 * 10 + 10 == 203530
+    assert sum(p.size for p in nn.BatchNorm1d(10).parameters()) == 20
+    assert sum(p.size for p in nn.Embedding(7, 3).parameters()) == 21
+    assert list(nn.ReLU().parameters()) == []
+
+
+# --- activations ------------------------------------------------------------------------
+
+X = np.array([-3.0, -0.5, 0.25, 2.0])
+
+ACTIVATIONS = [
+    (nn.ReLU(), np.maximum(X, 0)),
+    (nn.LeakyReLU(), np.where(X > 0, X, 0.01 * X)),
+    (nn.LeakyReLU(0.2), np.where(X > 0, X, 0.2 * X)),
+    (nn.ELU(), np.where(X > 0, X, np.exp(X) - 1)),
+    (nn.ELU(0.5), np.where(X > 0, X, 0.5 * (np.exp(X) - 1))),
+    (nn.SELU(), 1.0507009873554805 * np.where(X > 0, X, 1.6732632423543772 * (np.exp(X) - 1))),
+    (nn.Sigmoid(), 1 / (1 + np.exp(-X))),
+    (nn.Tanh(), np.tanh(X)),
+    (nn.Softplus(), np.log1p(np.exp(X))),
+    (nn.Softplus(beta=2.0), np.log1p(np.exp(2 * X)) / 2),
+    (nn.Identity(), X),
+]
+
+
+@pytest.mark.parametrize("layer, expected", ACTIVATIONS, ids=lambda v: repr(v)[:20])
+def test_activation_values_and_gradcheck(layer, expected):
+    np.testing.assert_allclose(layer(Tensor(X)).data, expected, rtol=1e-12)
+    if not isinstance(layer, nn.Identity):
+        assert check_module(layer, Tensor(X, requires_grad=True))
+        assert check_module(layer, rand(2, 3))
+
+
+def test_activation_gradients_at_zero_follow_pytorch():
+    def slope(fn):
+        x = Tensor(np.zeros(1), requires_grad=True)
+        fn(x).sum().backward()
+        return float(x.grad.data[0])
+
+    assert slope(F.relu) == 0.0
+    assert slope(lambda x: F.leaky_relu(x, 0.1)) == pytest.approx(0.1)
+    assert slope(lambda x: F.elu(x, 0.7)) == pytest.approx(0.7)
+    assert slope(F.softplus) == pytest.approx(0.5)
+
+
+def test_elu_and_softplus_are_stable_for_large_inputs():
+    x = Tensor(np.array([-1000.0, -50.0, 50.0, 1000.0]), requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = F.softplus(x)
+        out.sum().backward()
+    np.testing.assert_allclose(out.data, [0.0, math.exp(-50), 50.0, 1000.0], rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, [0.0, 0.0, 1.0, 1.0], atol=1e-15)
+    y = Tensor(np.array([-1000.0, 1000.0]), requires_grad=True)
+    F.elu(y).sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [0.0, 1.0])
+    # float32: the naive log(1 + exp(x)) would overflow at x = 100
+    assert F.softplus(Tensor([100.0, 30.0])).data.tolist() == [100.0, 30.0]
+
+
+def test_softplus_threshold_switches_to_identity():
+    x = Tensor(np.array([5.0, 15.0]), requires_grad=True)
+    out = F.softplus(x, beta=2.0, threshold=20.0)
+    assert out.data[1] == 15.0  # beta * x = 30 > threshold
+    assert out.data[0] == pytest.approx(np.log1p(np.exp(10.0)) / 2)
+
+
+def test_softmax_worked_example():
+    probs = nn.Softmax(dim=-1)(Tensor([0.0, 0.006, 0.12])).data
+    np.testing.assert_allclose(np.round(probs, 3), [0.319, 0.321, 0.36], atol=1e-6)
+    assert probs.sum() == pytest.approx(1.0)
+
+
+def test_softmax_and_log_softmax_are_stable_and_use_dim():
+    x = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1000.0, -1000.0]])
+    logp = F.log_softmax(Tensor(x), dim=1).data
+    np.testing.assert_allclose(logp[0], [-2.40760596, -1.40760596, -0.40760596], rtol=1e-7)
+    np.testing.assert_allclose(logp[1], np.log(np.full(3, 1 / 3)), rtol=1e-12)
+    np.testing.assert_allclose(F.softmax(Tensor(x), dim=1).data, np.exp(logp), rtol=1e-12)
+    np.testing.assert_allclose(F.softmax(Tensor(x), dim=0).data.sum(axis=0), 1.0)
+    assert check_module(nn.Softmax(dim=0), rand(3, 2))
+    assert check_module(nn.LogSoftmax(dim=1), rand(2, 3))
+
+
+def test_maxout_values_shape_ties_and_errors():
+    x = Tensor(np.array([[1.0, 5.0, 2.0, -1.0, 3.0, 3.0]]), requires_grad=True)
+    out = nn.Maxout(2)(x)
+    np.testing.assert_array_equal(out.data, [[5.0, 2.0, 3.0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 1, 1, 0, 0.5, 0.5]])  # a tie splits evenly
+    assert nn.Maxout(3)(Tensor(np.zeros((2, 4, 6)))).shape == (2, 4, 2)
+    with pytest.raises(ValueError, match="num_pieces=4"):
+        nn.Maxout(4)(Tensor(np.zeros((2, 6))))
+    with pytest.raises(ValueError):
+        nn.Maxout(0)
+    assert check_module(nn.Maxout(3), rand(2, 6))
+
+
+# --- Dropout ----------------------------------------------------------------------------
+
+def test_dropout_train_scales_and_eval_is_identity():
+    autograd.manual_seed(0)
+    layer = nn.Dropout(0.25)
+    x = Tensor(np.ones((200, 100)), requires_grad=True)
+    out = layer(x)
+    kept = out.data != 0
+    assert kept.mean() == pytest.approx(0.75, abs=0.01)
+    np.testing.assert_allclose(out.data[kept], 1 / 0.75)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, out.data)  # gradient is the scaled mask
+    layer.eval()
+    assert layer(x) is x
+    assert nn.Dropout(0.0)(x) is x
+    assert np.all(nn.Dropout(1.0)(x).data == 0)
+
+
+def test_dropout_mask_is_seeded_and_p_is_validated():
+    x = Tensor(np.ones(50))
+    autograd.manual_seed(3)
+    first = nn.Dropout()(x).data
+    autograd.manual_seed(3)
+    np.testing.assert_array_equal(nn.Dropout()(x).data, first)
+    for p in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            nn.Dropout(p)
+    assert F.dropout(Tensor(np.ones(3, dtype=np.float32)), 0.5).dtype == np.float32
+
+
+# --- BatchNorm1d ------------------------------------------------------------------------
+
+def test_batchnorm_training_normalises_and_updates_running_stats():
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(8, 4))
+    bn = nn.BatchNorm1d(4, momentum=0.1).double()
+    out = bn(Tensor(x)).data
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=0), 1 / (1 + 1e-5 / x.var(axis=0)), rtol=1e-9)
+    np.testing.assert_allclose(bn.running_mean.data, 0.1 * x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.data, 0.9 + 0.1 * x.var(axis=0, ddof=1), rtol=1e-12)
+    assert int(bn.num_batches_tracked.data) == 1
+
+
+def test_batchnorm_eval_uses_running_stats():
+    bn = nn.BatchNorm1d(3).double()
+    bn.running_mean.data[...] = [1.0, 2.0, 3.0]
+    bn.running_var.data[...] = [4.0, 1.0, 0.25]
+    bn.weight.data[...] = [1.0, 2.0, 3.0]
+    bn.bias.data[...] = [0.0, 1.0, -1.0]
+    bn.eval()
+    x = np.array([[3.0, 2.0, 3.5]])  # a single sample is fine in eval
+    expected = (x - [1, 2, 3]) / np.sqrt(np.array([4, 1, 0.25]) + 1e-5) * [1, 2, 3] + [0, 1, -1]
+    np.testing.assert_allclose(bn(Tensor(x)).data, expected, rtol=1e-12)
+    assert int(bn.num_batches_tracked.data) == 0
+
+
+def test_batchnorm_three_dims_momentum_none_and_options():
+    x = np.random.default_rng(1).normal(size=(4, 2, 5))
+    bn = nn.BatchNorm1d(2, momentum=None).double()
+    bn(Tensor(x))
+    bn(Tensor(2 * x))
+    both = np.stack([x, 2 * x])
+    expected = both.mean(axis=(1, 3)).mean(axis=0)
+    np.testing.assert_allclose(bn.running_mean.data, expected, rtol=1e-12)
+    plain = nn.BatchNorm1d(2, affine=False, track_running_stats=False)
+    assert list(plain.parameters()) == [] and list(plain.state_dict()) == []
+    plain.eval()  # no running stats: batch statistics even in eval
+    np.testing.assert_allclose(plain(Tensor(x)).data.mean(axis=(0, 2)), 0, atol=1e-7)
+    assert list(nn.BatchNorm1d(2).state_dict()) == ["weight", "bias", "running_mean",
+                                                    "running_var", "num_batches_tracked"]
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(2)(Tensor(np.zeros((1, 2))))
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        nn.BatchNorm1d(3)(Tensor(np.zeros((4, 2))))
+
+
+def test_batchnorm_gradcheck_train_and_eval():
+    bn = nn.BatchNorm1d(3)
+    bn.double()
+    bn.weight.data[...] = [0.5, 1.5, -1.0]
+    assert check_module(bn, rand(5, 3), fn=lambda out: out * out)
+    assert check_module(bn, rand(3, 3, 2), fn=lambda out: out * out)
+    bn.eval()
+    assert check_module(bn, rand(4, 3))
+
+
+# --- Embedding --------------------------------------------------------------------------
+
+def test_embedding_lookup_and_accumulating_backward():
+    autograd.manual_seed(0)
+    emb = nn.Embedding(5, 3)
+    assert emb.weight.shape == (5, 3) and repr(emb) == "Embedding(5, 3)"
+    idx = np.array([[0, 2], [2, 2]])
+    out = emb(idx)
+    assert out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out.data[1, 0], emb.weight.data[2])
+    out.sum().backward()
+    np.testing.assert_array_equal(emb.weight.grad.data[:, 0], [1, 0, 3, 0, 0])
+    assert emb(Tensor(np.array([4]))).shape == (1, 3)
+
+
+def test_embedding_init_and_bad_indices():
+    autograd.manual_seed(0)
+    w = nn.Embedding(1000, 50).weight.data
+    assert abs(w.mean()) < 0.01 and w.std() == pytest.approx(1.0, abs=0.01)
+    emb = nn.Embedding(4, 2)
+    with pytest.raises(IndexError, match="index 4 is out of range for 4"):
+        emb(np.array([0, 4]))
+    with pytest.raises(IndexError, match="-1"):
+        emb(np.array([-1]))
+    with pytest.raises(TypeError, match="integers"):
+        emb(np.array([0.0, 1.0]))
+
+
+def test_embedding_gradcheck():
+    emb = nn.Embedding(4, 2).double()
+    assert check_module(emb, np.array([1, 3, 1]), fn=lambda out: out * out)
+
+
+# --- losses -----------------------------------------------------------------------------
+
+def test_cross_entropy_worked_example():
+    logits = Tensor([[0.0, 0.006, 0.12]])
+    loss = nn.CrossEntropyLoss()(logits, np.array([1]))
+    # the course rounds the probability first: -log(0.321) = 1.1363; unrounded it is 1.13616
+    assert round(-math.log(0.321), 4) == 1.1363
+    assert loss.item() == pytest.approx(-math.log(0.321051), abs=1e-5)
+    assert round(loss.item(), 3) == 1.136
+    unbatched = F.cross_entropy(Tensor([0.0, 0.006, 0.12]), np.array(1))
+    assert unbatched.item() == pytest.approx(1.13616, abs=1e-5)
+
+
+def test_cross_entropy_matches_log_softmax_nll_and_reductions():
+    x = rand(5, 4, seed=2)
+    y = np.array([0, 3, 1, 1, 2])
+    logp = x.data - np.log(np.exp(x.data).sum(axis=1, keepdims=True))
+    per_sample = -logp[np.arange(5), y]
+    np.testing.assert_allclose(F.cross_entropy(x, y, reduction="none").data, per_sample)
+    assert F.cross_entropy(x, y).item() == pytest.approx(per_sample.mean())
+    assert F.cross_entropy(x, y, reduction="sum").item() == pytest.approx(per_sample.sum())
+    assert nn.NLLLoss()(nn.LogSoftmax(dim=1)(x), y).item() == pytest.approx(per_sample.mean())
+    onehot = np.eye(4)[y]
+    assert F.cross_entropy(x, onehot).item() == pytest.approx(per_sample.mean())
+    assert F.cross_entropy(x, Tensor(y)).item() == pytest.approx(per_sample.mean())
+
+
+def test_cross_entropy_options_against_formulas():
+    x = rand(4, 3, seed=3)
+    y = np.array([0, 2, 1, 2])
+    logp = x.data - np.log(np.exp(x.data).sum(axis=1, keepdims=True))
+    nll = -logp[np.arange(4), y]
+    w = np.array([1.0, 2.0, 0.5])
+    assert F.cross_entropy(x, y, weight=w).item() == pytest.approx((w[y] * nll).sum() / w[y].sum())
+    ignored = np.array([0, -100, 1, 2])
+    keep = np.array([0, 2, 3])
+    assert F.cross_entropy(x, ignored).item() == pytest.approx(nll[keep].mean())
+    eps = 0.1
+    smooth = (1 - eps) * nll - eps * logp.mean(axis=1)
+    assert F.cross_entropy(x, y, label_smoothing=eps).item() == pytest.approx(smooth.mean())
+    soft = np.eye(3)[y] * (1 - eps) + eps / 3
+    assert F.cross_entropy(x, soft).item() == pytest.approx(smooth.mean())
+    spatial = rand(2, 3, 4, seed=4)
+    labels = np.array([[0, 1, 2, 0], [2, 2, 1, 0]])
+    flat = F.cross_entropy(spatial.transpose(0, 2, 1).reshape(8, 3), labels.reshape(8))
+    assert F.cross_entropy(spatial, labels).item() == pytest.approx(flat.item())
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    x = Tensor(np.array([[1e4, 0.0, -1e4]]), requires_grad=True)
+    loss = F.cross_entropy(x, np.array([1]))
+    loss.backward()
+    assert loss.item() == pytest.approx(1e4)
+    np.testing.assert_allclose(x.grad.data, [[1.0, -1.0, 0.0]])
+
+
+def test_classification_losses_reject_bad_labels_and_shapes():
+    x = Tensor(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"label 4 is out of range for 4 .*\(3, 4\).*\(3,\)"):
+        F.cross_entropy(x, np.array([0, 4, 1]))
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3, 4\)"):
+        F.cross_entropy(x, np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"\(3,\).*float"):
+        F.cross_entropy(x, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="out of range"):
+        nn.NLLLoss()(x, np.array([-1, 0, 0]))
+    with pytest.raises(ValueError, match="reduction"):
+        nn.CrossEntropyLoss(reduction="avg")
+
+
+def test_cross_entropy_gradients_first_and_second_order():
+    y = np.array([2, 0, 1])
+    assert gradcheck(lambda x: F.cross_entropy(x, y), (rand(3, 3),))
+    assert gradgradcheck(lambda x: F.cross_entropy(x, y), (rand(3, 3),))
+    w = np.array([0.5, 1.0, 2.0])
+    assert gradcheck(lambda x: F.cross_entropy(x, y, weight=w, label_smoothing=0.2), (rand(3, 3),))
+    probs = Tensor(np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]]), requires_grad=True)
+    assert gradcheck(lambda x, t: F.cross_entropy(x, t), (rand(2, 3), probs))
+    assert check_module(nn.Linear(3, 4), rand(2, 3),
+                        fn=lambda out: nn.CrossEntropyLoss()(out, np.array([3, 1])))
+    assert gradcheck(lambda x: F.nll_loss(x, y, reduction="sum"), (rand(3, 3),))
+
+
+REGRESSION = [
+    (nn.MSELoss, lambda d: d ** 2),
+    (nn.L1Loss, np.abs),
+    (nn.HuberLoss, lambda d: np.where(np.abs(d) < 1, 0.5 * d ** 2, np.abs(d) - 0.5)),
+]
+
+
+@pytest.mark.parametrize("cls, elementwise", REGRESSION, ids=lambda v: getattr(v, "__name__", ""))
+def test_regression_losses_closed_forms_reductions_and_gradcheck(cls, elementwise):
+    pred, target = rand(3, 4, low=-3, high=3, seed=5), rand(3, 4, seed=6, requires_grad=False)
+    d = pred.data - target.data
+    assert cls()(pred, target).item() == pytest.approx(elementwise(d).mean())
+    assert cls(reduction="sum")(pred, target).item() == pytest.approx(elementwise(d).sum())
+    np.testing.assert_allclose(cls(reduction="none")(pred, target).data, elementwise(d))
+    assert gradcheck(lambda p, t: cls()(p, t), (pred, rand(3, 4, seed=6)))
+    with pytest.raises(ValueError, match=r"\(3, 4\).*\(4,\)"):
+        cls()(pred, np.zeros(4))
+
+
+def test_huber_delta_and_mse_with_plain_targets():
+    pred = Tensor(np.array([0.5, 3.0, -4.0]))
+    loss = nn.HuberLoss(reduction="none", delta=2.0)(pred, [0.0, 0.0, 0.0]).data
+    np.testing.assert_allclose(loss, [0.125, 2 * (3 - 1), 2 * (4 - 1)])
+    assert F.mse_loss(Tensor([1.0, 2.0]), np.array([1, 4])).dtype == np.float32
+
+
+def test_bce_closed_form_clamp_and_gradients():
+    p = Tensor(np.array([0.1, 0.8, 0.5]), requires_grad=True)
+    y = np.array([0.0, 1.0, 1.0])
+    expected = -(y * np.log(p.data) + (1 - y) * np.log(1 - p.data))
+    np.testing.assert_allclose(nn.BCELoss(reduction="none")(p, y).data, expected)
+    assert nn.BCELoss()(p, y).item() == pytest.approx(expected.mean())
+    edge = Tensor(np.array([0.0, 1.0, 1.0]), requires_grad=True)
+    loss = F.binary_cross_entropy(edge, np.array([1.0, 0.0, 1.0]), reduction="none")
+    np.testing.assert_allclose(loss.data, [100.0, 100.0, 0.0])  # log clamped at -100
+    loss.sum().backward()
+    assert np.all(np.isfinite(edge.grad.data))
+    assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b), (rand(2, 3, low=0.1, high=0.9),
+                                                                 rand(2, 3, low=0, high=1, seed=1)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        F.binary_cross_entropy(Tensor([1.5]), [1.0])
+
+
+def test_bce_with_logits_matches_bce_and_is_stable():
+    x = rand(2, 3, low=-4, high=4, seed=7)
+    y = np.random.default_rng(8).uniform(size=(2, 3))
+    via_probs = F.binary_cross_entropy(x.sigmoid(), y)
+    assert nn.BCEWithLogitsLoss()(x, y).item() == pytest.approx(via_probs.item())
+    big = Tensor(np.array([-1000.0, 0.0, 1000.0]), requires_grad=True)
+    target = np.array([1.0, 1.0, 0.0])
+    loss = F.binary_cross_entropy_with_logits(big, target, reduction="none")
+    np.testing.assert_allclose(loss.data, [1000.0, math.log(2), 1000.0])
+    loss.sum().backward()
+    np.testing.assert_allclose(big.grad.data, [-1.0, -0.5, 1.0])  # exactly sigmoid(x) - y
+    pos = F.binary_cross_entropy_with_logits(x, y, pos_weight=3.0, reduction="none").data
+    sig = 1 / (1 + np.exp(-x.data))
+    np.testing.assert_allclose(pos, -(3 * y * np.log(sig) + (1 - y) * np.log(1 - sig)), rtol=1e-10)
+    assert gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=2.0),
+                     (x, rand(2, 3, low=0, high=1, seed=9)))
+    assert gradgradcheck(lambda a: F.binary_cross_entropy_with_logits(a, y), (x,))
+
+
+def test_penalties():
+    a, b = Tensor([1.0, -2.0], requires_grad=True), Tensor([[3.0]], requires_grad=True)
+    assert F.l1_penalty([a, b]).item() == 6.0
+    assert F.l2_penalty(iter([a, b])).item() == 14.0
+    (F.l1_penalty([a, b]) + F.l2_penalty([a, b])).backward()
+    np.testing.assert_allclose(a.grad.data, [1 + 2, -1 - 4])
+    assert F.l2_penalty([]).item() == 0.0
+
+
+# --- init -------------------------------------------------------------------------------
+
+def test_calculate_gain_and_fans():
+    assert init.calculate_gain("linear") == init.calculate_gain("sigmoid") == 1
+    assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
+    assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01 ** 2)))
+    assert init.calculate_gain("leaky_relu", math.sqrt(5)) == pytest.approx(math.sqrt(1 / 3))
+    assert init.calculate_gain("selu") == 0.75
+    with pytest.raises(ValueError):
+        init.calculate_gain("swish")
+    assert init._calculate_fan_in_and_fan_out(Tensor(np.zeros((3, 5)))) == (5, 3)
+    assert init._calculate_fan_in_and_fan_out(Tensor(np.zeros((8, 4, 3, 3)))) == (36, 72)
+    with pytest.raises(ValueError, match="fewer than 2"):
+        init.xavier_uniform_(Tensor(np.zeros(4)))
+
+
+@pytest.mark.parametrize("fill, bound, std", [
+    (lambda t: init.uniform_(t, -0.5, 0.5), 0.5, 0.5 / math.sqrt(3)),
+    (lambda t: init.normal_(t, 0.0, 0.2), None, 0.2),
+    (lambda t: init.xavier_uniform_(t), math.sqrt(6 / 500), math.sqrt(2 / 500)),
+    (lambda t: init.xavier_normal_(t, gain=2.0), None, 2 * math.sqrt(2 / 500)),
+    (lambda t: init.kaiming_uniform_(t, nonlinearity="relu"), math.sqrt(6 / 200),
+     math.sqrt(2 / 200)),
+    (lambda t: init.kaiming_normal_(t, nonlinearity="relu"), None, math.sqrt(2 / 200)),
+    (lambda t: init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu"), None,
+     math.sqrt(2 / 300)),
+], ids=["uniform", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+        "kaiming_normal", "kaiming_fan_out"])
+def test_init_statistics(fill, bound, std):
+    autograd.manual_seed(0)
+    t = Tensor(np.zeros((300, 200), dtype=np.float32), requires_grad=True)
+    data = t.data
+    assert fill(t) is t and t.data is data and t.dtype == np.float32  # in place
+    if bound is not None:
+        assert np.abs(data).max() <= bound * (1 + 1e-6)
+        assert np.abs(data).max() > 0.99 * bound
+    assert data.std() == pytest.approx(std, rel=0.02)
+    assert abs(data.mean()) < 0.02 * std * 10
+
+
+def test_init_constants_and_seeding():
+    t = Tensor(np.zeros((2, 3)))
+    assert np.all(init.ones_(t).data == 1) and np.all(init.zeros_(t).data == 0)
+    assert np.all(init.constant_(t, 0.3).data == 0.3)
+    autograd.manual_seed(5)
+    first = init.normal_(Tensor(np.zeros(4))).data.copy()
+    autograd.manual_seed(5)
+    np.testing.assert_array_equal(init.normal_(Tensor(np.zeros(4))).data, first)
+    autograd.manual_seed(5)
+    a = nn.Linear(3, 2).weight.data.copy()
+    autograd.manual_seed(5)
+    np.testing.assert_array_equal(nn.Linear(3, 2).weight.data, a)
