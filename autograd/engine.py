@@ -186,6 +186,9 @@ def _captured_grad(x, g, create_graph, allow_unused):
         raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
                            "pass allow_unused=True to get None for it")
     if create_graph:
+        if x.is_array and g.dtype != x.data.dtype:  # as .grad does: the input's own dtype
+            from .ops import CAST  # late import, as in backward
+            return CAST(g, dtype=x.data.dtype)
         return g
     if x.is_array:
         return x._wrap(g.astype(x.data.dtype, copy=False) if hasattr(g, "astype") else g)

@@ -110,6 +110,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     the worst element, both values and the first op whose own backward is wrong
     (or returns False when ``raise_exception=False``).
     """
+    return _check(fn, inputs, eps, atol, rtol, raise_exception, locate=fn, second_order=False)
+
+
+def _check(fn, inputs, eps, atol, rtol, raise_exception, locate, second_order):
+    """gradcheck's body; on a mismatch the op search runs on ``locate`` (gradgradcheck: its fn)."""
     inputs = _to_float64(_as_tuple(inputs))
     targets = [i for i, x in enumerate(inputs) if isinstance(x, Node) and x.requires_grad]
     if not targets:
@@ -121,29 +126,34 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         if error.size and error.max() > 0:
             if not raise_exception:
                 return False
-            raise GradcheckError(_mismatch_message(fn, inputs, i, analytical[i], numerical, error,
-                                                   eps, atol, rtol))
+            raise GradcheckError(_mismatch_message(inputs, i, analytical[i], numerical, error)
+                                 + first_wrong_op(locate, inputs, eps, atol, rtol, second_order))
     return True
 
 
-def _mismatch_message(fn, inputs, i, analytical, numerical, error, eps, atol, rtol):
+def _mismatch_message(inputs, i, analytical, numerical, error):
     out_index, element = np.unravel_index(np.argmax(error), error.shape)
     shape = inputs[i].data.shape if inputs[i].is_array else ()
     where = np.unravel_index(element, shape) if shape else ()
     return (f"Jacobian mismatch for input {i} at element {tuple(int(w) for w in where)} "
             f"(output element {int(out_index)}): numerical {numerical[out_index, element]:.8g} "
-            f"vs analytical {analytical[out_index, element]:.8g}.\n"
-            f"{first_wrong_op(fn, inputs, eps, atol, rtol)}")
+            f"vs analytical {analytical[out_index, element]:.8g}.\n")
 
 
-def first_wrong_op(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
-    """Describe the first op (in forward order) whose backward disagrees with finite differences."""
+def first_wrong_op(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, second_order=False):
+    """Describe the first op (in forward order) whose backward disagrees with finite differences.
+
+    With ``second_order`` (gradgradcheck) an op whose rule is right but whose rule's own
+    derivative is wrong is named too.
+    """
     with enable_grad():
         outputs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Node) and o.requires_grad]
     order = topological_order(outputs)
     for position, node in enumerate(order):
         if node.op is not None:
             problem = _local_check(node, eps, atol, rtol)
+            if problem is None and second_order:
+                problem = _local_second_order_check(node, eps, atol, rtol)
             if problem:
                 return (f"First op whose own backward is wrong: '{node.op.name}' (node {position} "
                         f"of {len(order)} in forward order) {problem}")
@@ -175,6 +185,28 @@ def _local_check(node, eps, atol, rtol):
     return None
 
 
+def _local_second_order_check(node, eps, atol, rtol):
+    """Check one op's rule, run on nodes as under create_graph, against its finite differences."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the float32 warning is for the user's inputs
+        parents = _to_float64(node.parents)
+    u = np.random.default_rng(0).standard_normal(np.shape(node.data)) if node.is_array else 1.0
+    params = node.params or {}
+
+    def rule(*xs):
+        out = node.op(*xs, **params)
+        grads = node.op.backward(out._constant(u), out, *xs, **params)
+        return tuple(g for g, x in zip(grads, xs) if g is not None and x.requires_grad)
+
+    with enable_grad():
+        if not any(p.requires_grad for p in parents) or not rule(*parents):
+            return None
+    if _check(rule, parents, eps, atol, rtol, False, None, False):
+        return None
+    return ("for second derivatives: its backward rule is right but not differentiable as "
+            "written (is part of it computed from raw data instead of with ops?).")
+
+
 def _as_float64(node):
     if not node.is_array:
         return float(node.data)
@@ -195,7 +227,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """Return True when the second derivatives of ``fn`` match finite differences of its gradient.
 
     Checks the Jacobian of ``grad(fn(x), x, grad_outputs=v, create_graph=True)`` for a
-    fixed random ``v`` (or the given ``grad_outputs``) with ``gradcheck``.
+    fixed random ``v`` (or the given ``grad_outputs``) with ``gradcheck``; a mismatch names
+    the first op of ``fn`` whose backward rule has a wrong derivative.
     """
     inputs = _to_float64(_as_tuple(inputs))
     targets = [i for i, x in enumerate(inputs) if isinstance(x, Node) and x.requires_grad]
@@ -214,4 +247,5 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                       [grad_outputs[k] for k in live], create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(first_derivative, inputs, eps, atol, rtol, raise_exception)
+    return _check(first_derivative, inputs, eps, atol, rtol, raise_exception, locate=fn,
+                  second_order=True)

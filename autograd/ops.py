@@ -92,9 +92,18 @@ def mask_where(x, condition):
     return constant_like(x, 1.0 if condition(data) else 0.0)
 
 
+def sign_like(x):
+    """sign(x) (0 at 0) as a constant of ``x``'s kind; a float stays a float, not a NumPy scalar."""
+    data = raw(x)
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return constant_like(x, np.sign(data))
+    return constant_like(x, float((data > 0) - (data < 0)))
+
+
 def inverse_permutation(axes):
     """The axes that undo ``transpose(axes)``; None (reverse) undoes itself."""
-    return None if axes is None else tuple(np.argsort(axes))
+    # negative axes count from the end: normalise them, or argsort ranks -1 first
+    return None if axes is None else tuple(np.argsort([a % len(axes) for a in axes]))
 
 
 def swap_last(x):
@@ -121,8 +130,15 @@ def scatter_add_forward(g, shape, index):
 
 
 def scalar_sigmoid(x):
-    """Logistic function of a float, written with tanh so it never overflows."""
-    return 0.5 * (1.0 + math.tanh(0.5 * x))
+    """Logistic function of a float: exp of -|x| only, so it neither overflows nor rounds to 0."""
+    e = math.exp(-abs(x))
+    return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+
+
+def array_sigmoid(x):
+    """Logistic function of an array, precise for large negative x (where 1 + tanh(x/2) is 0)."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 # --- arithmetic ---------------------------------------------------------------------
@@ -139,9 +155,14 @@ POW = op("pow", lambda x, exponent: x ** exponent, lambda x, exponent: math.pow(
 
 
 def _pow_tensor_backward(g, out, x, y):
-    # d(x^y)/dy = x^y * log(x): defined for x > 0 only, as in PyTorch
+    # d(x^y)/dy = x^y * log(x): 0 at x = 0, where x^y is flat (as in PyTorch), nan for x < 0
+    # (math.log would raise on a float, and the rule runs even when y needs no gradient)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return g * y * x ** (y - 1), g * out * LOG(x)
+        if isinstance(raw(x), float) and raw(x) < 0:
+            log_x = math.nan
+        else:
+            log_x = LOG(x + mask_where(x, lambda d: d == 0))  # log(1) = 0 where x = 0
+        return g * y * x ** (y - 1), g * out * log_x
 
 
 POW_TENSOR = op("pow_tensor", np.power, math.pow, _pow_tensor_backward)
@@ -173,8 +194,8 @@ def _maximum_backward(g, out, x, y):
 
 
 def _minimum_backward(g, out, x, y):
-    gx, gy = _maximum_backward(g, out, y, x)
-    return gy, gx
+    # min(x, y) is max(y, x) mirrored: the "above" share of y vs x is x's (x is the smaller)
+    return _maximum_backward(g, out, y, x)
 
 
 MAXIMUM = op("maximum", np.maximum, max, _maximum_backward)
@@ -188,11 +209,11 @@ EXP = op("exp", np.exp, math.exp, lambda g, out, x: (g * out,))
 LOG = op("log", np.log, math.log, lambda g, out, x: (g / x,))
 SQRT = op("sqrt", np.sqrt, math.sqrt, lambda g, out, x: (g / (out * 2),))
 # |x| gets subgradient 0 at x = 0
-ABS = op("abs", np.abs, abs, lambda g, out, x: (g * constant_like(x, np.sign(raw(x))),))
+ABS = op("abs", np.abs, abs, lambda g, out, x: (g * sign_like(x),))
 SIN = op("sin", np.sin, math.sin, lambda g, out, x: (g * COS(x),))
 COS = op("cos", np.cos, math.cos, lambda g, out, x: (-g * SIN(x),))
 TANH = op("tanh", np.tanh, math.tanh, lambda g, out, x: (g * (1 - out * out),))
-SIGMOID = op("sigmoid", lambda x: 0.5 * (1 + np.tanh(0.5 * x)), scalar_sigmoid,
+SIGMOID = op("sigmoid", array_sigmoid, scalar_sigmoid,
              lambda g, out, x: (g * out * (1 - out),))
 # relu gets subgradient 0 at x = 0, as in PyTorch
 RELU = op("relu", lambda x: np.maximum(x, 0), lambda x: x if x > 0 else 0.0,

@@ -292,6 +292,9 @@ class Tensor(Node):
                                "do it under `with autograd.no_grad():` (leaves only)")
         if self.op is not None:
             raise RuntimeError("in-place operation on a non-leaf tensor would corrupt its graph")
+        if GRAD_MODE.enabled and getattr(other, "requires_grad", False):
+            raise RuntimeError("in-place operation with an operand that requires grad is not "
+                               "recorded; write `a = a + b` instead")
         ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
         return self
 
