@@ -6,6 +6,8 @@ the scalar ``Value``. Nodes point at their parents, never at their children or a
 closure over themselves: a graph has no reference cycle and is freed by reference
 counting as soon as its root is dropped.
 """
+import numpy as np
+
 from .grad_mode import GRAD_MODE
 
 RELEASED = object()  # stands in for a node's params once backward has freed them
@@ -38,6 +40,18 @@ class Node:
                  "_hooks", "_retains_grad", "__weakref__")
     is_array = True  # Tensor: gradients are reduced back to the parent's shape
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with the gradient flowing into this node; a returned value replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a node that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return HookHandle(self._hooks, hook)
+
     def _apply(self, op, args, params):  # pragma: no cover - subclasses implement
         raise NotImplementedError
 
@@ -46,6 +60,18 @@ class Node:
 
     def _wrap(self, raw):  # pragma: no cover
         raise NotImplementedError
+
+
+class HookHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        """Unregister the hook (a second call does nothing)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def topological_order(roots):
@@ -190,6 +216,6 @@ def _captured_grad(x, g, create_graph, allow_unused):
             from .ops import CAST  # late import, as in backward
             return CAST(g, dtype=x.data.dtype)
         return g
-    if x.is_array:
-        return x._wrap(g.astype(x.data.dtype, copy=False) if hasattr(g, "astype") else g)
+    if x.is_array:  # a fresh, writable copy: g may be the caller's grad_outputs or a view
+        return x._wrap(np.array(g, dtype=x.data.dtype))
     return x._wrap(g)

@@ -221,18 +221,6 @@ class Tensor(Node):
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         self._retains_grad = True
 
-    def register_hook(self, hook):
-        """Call ``hook(grad)`` with the gradient flowing into this tensor; a returned Tensor replaces it.
-
-        Returns a handle whose ``remove()`` unregisters the hook.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self._hooks, hook)
-
     def zero_grad(self):
         """Forget the accumulated gradient (sets ``.grad`` to None, as PyTorch does by default)."""
         self.grad = None
@@ -410,6 +398,9 @@ class Tensor(Node):
         """Broadcast to ``shape`` without copying; -1 keeps an axis's length."""
         shape = _shape_args(shape)
         lead = len(shape) - self.ndim
+        if lead < 0 or any(n == -1 for n in shape[:lead]):
+            raise ValueError(f"expand{shape}: -1 can only keep an existing axis of a tensor "
+                             f"of shape {self.shape}")
         full = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         return self._apply(O.BROADCAST_TO, (self,), {"shape": full})
 
@@ -423,18 +414,6 @@ class Tensor(Node):
 
     def __getitem__(self, index):
         return self._apply(O.GETITEM, (self,), {"index": _check_index(index)})
-
-
-class _HookHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        """Unregister the hook (a second call does nothing)."""
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 def _check_matmul(a, b):

@@ -131,12 +131,6 @@ class Value(Node):
         """Set ``.grad`` back to 0.0."""
         self.grad = 0.0
 
-    def register_hook(self, hook):
-        """Call ``hook(grad)`` with the gradient flowing into this value; a returned number replaces it."""
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-
     def __pow__(self, exponent):
         if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
             return self._apply(O.POW, (self,), {"exponent": exponent})
