@@ -33,8 +33,8 @@ SHELL := bash
 help:
 	@echo "kissgrad developer commands (Python: $(PYTHON), virtual env: $(VENV)/)"
 	@echo "  make test       run the test suite (pytest -q; pass PYTEST_ARGS=... to narrow it)"
-	@echo "  make demo       run the demo (kissgrad train --out runs/demo; until the CLI"
-	@echo "                  exists, examples/fit_line.py)"
+	@echo "  make demo       train the MLP on the bundled MNIST sample; model, history, plots"
+	@echo "                  and the backward graph go to runs/demo/"
 	@echo "  make bench      run the benchmarks (installs the bench extra and $(TORCH_SPEC))"
 	@echo "  make lint       run ruff (pip install ruff, or: $(PIP) install -e '.[dev]')"
 	@echo "  make install    create $(VENV)/ and install kissgrad editable with [$(EXTRAS)]"
@@ -130,14 +130,11 @@ test: install graphviz
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install graphviz
-	@set -e; \
-	if [ -f kissgrad/cli.py ]; then \
-	  echo "==> kissgrad train --out runs/demo"; \
-	  $(VENV)/bin/kissgrad train --out runs/demo; \
-	else \
-	  echo "==> kissgrad/cli.py is not written yet: running examples/fit_line.py instead"; \
-	  $(PY) examples/fit_line.py; \
-	fi
+	@echo "==> kissgrad train --record-grads --out runs/demo"
+	@$(VENV)/bin/kissgrad train --record-grads --out runs/demo
+	@echo "==> kissgrad graph --out runs/demo/graph.svg"
+	@$(VENV)/bin/kissgrad graph --out runs/demo/graph.svg || \
+	  echo "note: the graph was not drawn (see the message above); training results are in runs/demo"
 
 bench: install
 	@set -e; \

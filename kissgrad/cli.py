@@ -49,7 +49,8 @@ def build_parser():
     train.add_argument("--epochs", type=_positive_int, default=defaults.epochs)
     train.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size)
     train.add_argument("--activation", choices=sorted(ACTIVATIONS), default=defaults.activation)
-    train.add_argument("--dropout", type=_probability, default=defaults.dropout)
+    train.add_argument("--dropout", type=_probability, default=None,
+                       help="dropout probability (default: mlp 0.1, cnn 0.3)")
     train.add_argument("--weight-decay", type=_non_negative_float, default=defaults.weight_decay)
     train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument("--patience", type=_positive_int, default=defaults.patience,
@@ -93,9 +94,15 @@ def run_train(args):
 
 def run_graph(args):
     """Draw the backward graph of one batch through the chosen model."""
+    from autograd.viz import GraphvizNotFoundError
+
     from .graph import draw_model_graph
 
-    path = draw_model_graph(args.model, args.out, args.batch_size, args.seed)
+    try:
+        path = draw_model_graph(args.model, args.out, args.batch_size, args.seed)
+    except GraphvizNotFoundError as error:
+        print(f"kissgrad: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {path}")
     return 0
 

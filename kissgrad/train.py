@@ -23,6 +23,8 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "selu": nn.SELU}
 # Default learning rate per optimizer: each one's usual good starting point on this data.
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adagrad": 0.05, "rmsprop": 0.001, "adam": 0.001}
+# Default dropout per model: the CNN's wider classifier head overfits the 4,000 digits sooner.
+DEFAULT_DROPOUT = {"mlp": 0.1, "cnn": 0.3}
 
 
 class TrainingDiverged(RuntimeError):
@@ -39,7 +41,7 @@ class TrainConfig:
     epochs: int = 15
     batch_size: int = 64
     activation: str = "relu"
-    dropout: float = 0.1
+    dropout: float = None
     weight_decay: float = 0.0
     seed: int = 0
     patience: int = 4
@@ -53,9 +55,13 @@ class TrainConfig:
         """The configured learning rate, or the optimizer's default."""
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
+    def dropout_rate(self):
+        """The configured dropout probability, or the model's default."""
+        return self.dropout if self.dropout is not None else DEFAULT_DROPOUT[self.model]
+
 
 def build_model(kind, activation="relu", dropout=0.0):
-    """Return the MLP (784-256-128-10) or the small CNN the benchmarks also use."""
+    """Return the MLP (784-256-128-10) or a small CNN (two 3x3 conv layers, then 784-128-10)."""
     act = ACTIVATIONS[activation]
     if kind == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), act(), nn.Dropout(dropout),
@@ -63,7 +69,8 @@ def build_model(kind, activation="relu", dropout=0.0):
     if kind == "cnn":
         return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), act(), nn.MaxPool2d(2),
                              nn.Conv2d(8, 16, 3, padding=1), act(), nn.MaxPool2d(2),
-                             nn.Flatten(), nn.Dropout(dropout), nn.Linear(16 * 7 * 7, 10))
+                             nn.Flatten(), nn.Linear(16 * 7 * 7, 128), act(), nn.Dropout(dropout),
+                             nn.Linear(128, 10))
     raise ValueError(f"unknown model {kind!r}: choose mlp or cnn")
 
 
@@ -169,16 +176,19 @@ def fit(config):
     check_writable(config.out)
     manual_seed(config.seed)
     (X_train, y_train), (X_val, y_val), (X_test, y_test) = load_splits(config.seed, config.limit)
-    model = build_model(config.model, config.activation, config.dropout)
+    model = build_model(config.model, config.activation, config.dropout_rate())
     optimizer = build_optimizer(config.optimizer, model.parameters(), config.learning_rate(),
                                 config.weight_decay)
     loader = DataLoader(TensorDataset(X_train, y_train), batch_size=config.batch_size, shuffle=True)
+    # cosine decay to 0 over the planned epochs: big steps first, fine steps at the end
+    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     recorder = _gradient_recorder(config)
     history, best, waited, started = [], (math.inf, None), 0, time.perf_counter()
     model_path = os.path.join(config.out, "model.npz")
     for epoch in range(1, config.epochs + 1):
         progress = _Progress(config.progress, epoch, config.epochs)
         train_loss, train_acc = train_epoch(model, loader, optimizer, progress, recorder)
+        schedule.step()
         val_loss, val_acc = evaluate(model, X_val, y_val)
         history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
                         "val_loss": val_loss, "val_accuracy": val_acc,

@@ -81,3 +81,10 @@ def test_out_that_is_a_file_fails_before_training(tmp_path, monkeypatch):
     monkeypatch.setattr(nn.datasets, "mnist_sample", lambda: pytest.fail("training started"))
     with pytest.raises(SystemExit, match="cannot write"):
         main(["train", "--quiet", "--out", str(blocker / "run")])
+
+
+def test_graph_without_dot_explains_how_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere
+    status = main(["graph", "--out", str(tmp_path / "graph.svg")])
+    assert status == 1
+    assert "Install Graphviz" in capsys.readouterr().err
