@@ -1,9 +1,11 @@
 """kissgrad's autograd: Tensor and Value on one reverse-mode engine."""
+from . import conv_ops as conv_ops  # registers conv2d and the pools in OPS
+from . import functional
+from . import nn_ops as nn_ops  # registers the fused nn ops in OPS
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
-from . import conv_ops, functional, nn_ops
 from .engine import grad
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import OPS, Op, op
 from .random import manual_seed
 from .tensor import Tensor, as_tensor, concatenate, maximum, minimum, stack, where

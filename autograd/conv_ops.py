@@ -24,6 +24,7 @@ op (inputs)                       gradient per input, ``u`` arriving at the op
 Max pooling is piecewise linear: its gradient depends on ``x`` only through which
 element wins each window (a constant of the graph, ``argmax``), and is linear in ``u``.
 """
+from .engine import Node
 from .kernels import (
     avgpool2d_nchw_backward,
     avgpool2d_nchw_forward,
@@ -41,17 +42,50 @@ from .kernels import (
 from .ops import SUM, op, raw, register_ops
 from .tensor import as_tensor
 
+# --- what a forward leaves for its backward -------------------------------------------
+
+
+class Saved:
+    """Arrays a forward leaves for its backward: conv2d's im2col columns, max pooling's winners.
+
+    Passed as the ``saved`` param (an op has one output, so this is where the extras go).
+    The forward fills it on its first call only, so a rule always sees the arrays of the
+    forward that made its node (gradcheck calls forwards again on shifted inputs); the
+    engine drops it with the node's other params after backward, unless retain_graph.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = None
+
+    def keep(self, value):
+        if self.value is None:
+            self.value = value
+
+    def __repr__(self):
+        return "Saved()"
+
+
+def _saved(saved, g):
+    """The saved array for a rule running on raw data; None on nodes (create_graph) or if none."""
+    return None if saved is None or isinstance(g, Node) else saved.value
+
+
 # --- convolution --------------------------------------------------------------------
 
 
-def _conv2d_forward(x, w, *bias, stride, padding):
-    out = conv2d_nchw_forward(x, w, stride, padding)[0]
-    return out + bias[0].reshape(-1, 1, 1) if bias else out
+def _conv2d_forward(x, w, *bias, stride, padding, saved=None):
+    out, cols = conv2d_nchw_forward(x, w, stride, padding, bias[0] if bias else None)
+    if saved is not None:
+        saved.keep(cols)
+    return out
 
 
-def _conv2d_backward(g, out, x, w, *bias, stride, padding):
+def _conv2d_backward(g, out, x, w, *bias, stride, padding, saved=None):
     gx = CONV2D_BACKWARD_INPUT(g, w, x_shape=x.shape, stride=stride, padding=padding)
-    gw = CONV2D_BACKWARD_WEIGHT(g, x, w_shape=w.shape, stride=stride, padding=padding)
+    gw = CONV2D_BACKWARD_WEIGHT(g, x, w_shape=w.shape, stride=stride, padding=padding,
+                                cols=_saved(saved, g))
     return (gx, gw, SUM(g, axis=(0, 2, 3))) if bias else (gx, gw)
 
 
@@ -67,28 +101,37 @@ CONV2D_BACKWARD_INPUT = op(
         CONV2D(u, w, stride=stride, padding=padding),
         CONV2D_BACKWARD_WEIGHT(g, u, w_shape=w.shape, stride=stride, padding=padding)))
 
-# gw = backward_weight(g, x) satisfies <u, gw> = <conv2d(x, u), g>
+# gw = backward_weight(g, x) satisfies <u, gw> = <conv2d(x, u), g>; ``cols``, x's im2col
+# columns when the forward saved them, only spares rebuilding them
 CONV2D_BACKWARD_WEIGHT = op(
     "conv2d_backward_weight",
-    lambda g, x, w_shape, stride, padding: conv2d_nchw_backward_weight(
-        g, x, w_shape, stride, padding),
+    lambda g, x, w_shape, stride, padding, cols=None: conv2d_nchw_backward_weight(
+        g, x, w_shape, stride, padding, cols),
     None,
-    lambda u, out, g, x, w_shape, stride, padding: (
+    lambda u, out, g, x, w_shape, stride, padding, cols=None: (
         CONV2D(x, u, stride=stride, padding=padding),
         CONV2D_BACKWARD_INPUT(g, u, x_shape=x.shape, stride=stride, padding=padding)))
 
 # --- max pooling --------------------------------------------------------------------
 
 
-def _max_pool2d_backward(g, out, x, kernel_size, stride, padding):
-    # the winners are recomputed (an op keeps one output); ties go to the first maximum
-    argmax = maxpool2d_nchw_forward(raw(x), kernel_size, stride, padding)[1]
+def _max_pool2d_forward(x, kernel_size, stride, padding, saved=None):
+    out, argmax = maxpool2d_nchw_forward(x, kernel_size, stride, padding)
+    if saved is not None:
+        saved.keep(argmax)
+    return out
+
+
+def _max_pool2d_backward(g, out, x, kernel_size, stride, padding, saved=None):
+    # the winners (ties go to the first maximum) as the forward found them, else found again
+    argmax = _saved(saved, g)
+    if argmax is None:
+        argmax = maxpool2d_nchw_forward(raw(x), kernel_size, stride, padding)[1]
     return (MAX_POOL2D_BACKWARD(g, argmax=argmax, x_shape=x.shape, kernel_size=kernel_size,
                                 stride=stride, padding=padding),)
 
 
-MAX_POOL2D = op("max_pool2d", lambda x, kernel_size, stride, padding: maxpool2d_nchw_forward(
-    x, kernel_size, stride, padding)[0], None, _max_pool2d_backward)
+MAX_POOL2D = op("max_pool2d", _max_pool2d_forward, None, _max_pool2d_backward)
 
 # scatter of g to the winners: linear in g; its adjoint reads u at the winners' places
 MAX_POOL2D_BACKWARD = op(
@@ -165,18 +208,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
             raise ValueError(f"conv2d: bias shape {b.shape} does not match the weight's "
                              f"{w.shape[0]} output channels (weight shape {w.shape})")
         args = (x, w, b)
-    out = CONV2D(*args, stride=stride, padding=padding)
+    out = CONV2D(*args, stride=stride, padding=padding, saved=Saved())
     return out.reshape(out.shape[1:]) if unbatched else out
 
 
-def _pool(pool_op, name, input, kernel_size, stride, padding):
+def _pool(pool_op, name, input, kernel_size, stride, padding, **saved):
     x, unbatched = _batched(as_tensor(input), name)
     kernel = pair(kernel_size, "kernel_size")
     stride = kernel if stride is None else pair(stride, "stride")
     padding = pair(padding, "padding")
     pool_output_shape(x.shape, kernel, stride, padding, op=name)
     check_pool_padding(kernel, padding, name)
-    out = pool_op(x, kernel_size=kernel, stride=stride, padding=padding)
+    out = pool_op(x, kernel_size=kernel, stride=stride, padding=padding, **saved)
     return out.reshape(out.shape[1:]) if unbatched else out
 
 
@@ -190,7 +233,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0):
     as in PyTorch (``Tensor.max`` splits it instead); NaN propagates. No ``dilation``,
     ``ceil_mode`` or ``return_indices``.
     """
-    return _pool(MAX_POOL2D, "max_pool2d", input, kernel_size, stride, padding)
+    return _pool(MAX_POOL2D, "max_pool2d", input, kernel_size, stride, padding, saved=Saved())
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0):

@@ -85,9 +85,9 @@ def run_train(args):
     except TrainingDiverged as error:
         print(f"kissgrad: {error}", file=sys.stderr)
         return 1
+    written = ["model.npz", "history.json", "history.csv"] + [p.split("/")[-1] for p in summary["plots"]]
     print(f"best epoch: {summary['best_epoch']}, trained in {summary['train_seconds']:.1f} s; "
-          f"wrote {', '.join(['model.npz', 'history.json', 'history.csv'] + [p.split('/')[-1] for p in summary['plots']])} "
-          f"to {config.out}")
+          f"wrote {', '.join(written)} to {config.out}")
     print(f"test accuracy: {summary['test_accuracy']:.1%}")
     return 0
 

@@ -6,8 +6,16 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Tensor
-from nn.data import (DataLoader, Dataset, Standardizer, Subset, TensorDataset, one_hot,
-                     random_split, train_val_test_split)
+from nn.data import (
+    DataLoader,
+    Dataset,
+    Standardizer,
+    Subset,
+    TensorDataset,
+    one_hot,
+    random_split,
+    train_val_test_split,
+)
 
 
 def ids_dataset(n):

