@@ -6,6 +6,8 @@ the scalar ``Value``. Nodes point at their parents, never at their children or a
 closure over themselves: a graph has no reference cycle and is freed by reference
 counting as soon as its root is dropped.
 """
+import operator
+
 import numpy as np
 
 from .grad_mode import GRAD_MODE
@@ -74,8 +76,9 @@ class HookHandle:
             self._hooks.remove(self._hook)
 
 
-def topological_order(roots):
-    """Nodes reachable from ``roots`` that require grad, parents before children; no recursion."""
+def topological_order(roots, follow=operator.attrgetter("requires_grad")):
+    """Nodes reachable from ``roots`` through parents that ``follow`` accepts (by default those
+    requiring grad), parents before children; no recursion."""
     order, seen = [], set()
     stack = [(root, False) for root in roots]
     while stack:
@@ -85,7 +88,7 @@ def topological_order(roots):
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend((p, False) for p in node.parents if p.requires_grad)
+            stack.extend((p, False) for p in node.parents if follow(p))
     return order
 
 

@@ -226,20 +226,6 @@ def _select(root, max_nodes):
     return kept, kept_ids, cut, boundary
 
 
-def _topological(kept, kept_ids):
-    """The kept nodes, parents before children (iterative, like the engine's)."""
-    order, seen, stack = [], set(), [(node, False) for node in reversed(kept)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((p, False) for p in node.parents if id(p) in kept_ids)
-    return order
-
-
 # --- module clusters ------------------------------------------------------------------
 
 
@@ -435,7 +421,9 @@ def draw_graph(root, show_grad=True, show_data=None, rankdir="LR", max_nodes=300
                       node_attr={"fontname": "Helvetica", "fontsize": "10"},
                       edge_attr={"color": "#888888", "arrowsize": "0.7",
                                  "fontname": "Helvetica", "fontsize": "10"})
-    clusters = _clusters(_topological(kept, kept_ids), owners) if model is not None else {}
+    in_drawing = lambda node: id(node) in kept_ids  # noqa: E731
+    clusters = (_clusters(engine.topological_order(list(reversed(kept)), follow=in_drawing), owners)
+                if model is not None else {})
     groups = {}
     for i, node in enumerate(kept):
         groups.setdefault(clusters.get(id(node)), []).append((i, node))

@@ -4,7 +4,22 @@ from collections import OrderedDict
 from .module import Module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: ``len``, iteration, ``[i]`` and ``[a:b]``."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._slice(index)
+        return list(self._modules.values())[_check_index(index, len(self))]
+
+
+class Sequential(_ModuleSequence):
     """Modules applied in order: ``Sequential(m0, m1, ...)`` or ``Sequential(OrderedDict)``.
 
     Supports ``len``, iteration, ``model[i]`` and ``model[a:b]`` (a new Sequential).
@@ -29,16 +44,8 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[_check_index(index, len(self))]
+    def _slice(self, index):
+        return Sequential(OrderedDict(list(self._modules.items())[index]))
 
     def append(self, module):
         """Add ``module`` at the end; returns self."""
@@ -53,7 +60,7 @@ def _check_index(index, length):
     return index % length
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, each registered (so its parameters are found); it has no forward.
 
     Example::
@@ -66,16 +73,8 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return ModuleList(list(self._modules.values())[index])
-        return list(self._modules.values())[_check_index(index, len(self))]
+    def _slice(self, index):
+        return ModuleList(list(self._modules.values())[index])
 
     def __setitem__(self, index, module):
         self.add_module(list(self._modules)[_check_index(index, len(self))], module)
