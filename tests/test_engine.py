@@ -538,6 +538,18 @@ def test_backward_create_graph_memory_released_after_zero_grad(gc_disabled):
     assert all(r() is None for r in refs)
 
 
+def test_backward_create_graph_cycle_is_collectable():
+    # leaf -> .grad -> gradient graph -> leaf is a cycle (as in PyTorch), but of plain Python
+    # objects, so the collector reclaims it; PyTorch's runs through C++ and leaks
+    x = leaf(np.ones((2, 3)))
+    y, refs = _graph(x)
+    y.backward(create_graph=True)
+    x_ref = weakref.ref(x)
+    del x, y
+    gc.collect()
+    assert x_ref() is None and all(r() is None for r in refs)
+
+
 def test_value_graph_memory_released(gc_disabled):
     a = Value(0.5)
     b = a * 2
