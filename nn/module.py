@@ -5,13 +5,14 @@
 statistics) under ``_buffers``. Attribute reads fall back to those dicts, as in PyTorch.
 """
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from autograd import Tensor, no_grad
+
+from ._files import atomic_write
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -342,19 +343,8 @@ class Module:
         path = os.fspath(path)
         if not path.endswith(".npz"):
             raise ValueError(f"save: models are saved as .npz files; got {path!r}")
-        folder = os.path.dirname(os.path.abspath(path))
-        handle, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **self.state_dict())
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            if os.path.exists(temp):
-                os.remove(temp)
-            raise
-        return path
+        state = self.state_dict()
+        return atomic_write(path, lambda file: np.savez(file, **state))
 
     def load(self, path, strict=True):
         """Load parameters and buffers saved by ``save`` (``.npz``, never pickles); returns self.

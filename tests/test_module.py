@@ -1,5 +1,6 @@
 """nn.Module: registration, traversal, modes, state_dict, save/load, repr, containers, training."""
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -314,3 +315,10 @@ def test_functional_training_step_with_penalty_reduces_loss():
             for p in model.parameters():
                 p -= 0.3 * p.grad
     assert losses[-1] < losses[0]
+
+
+def test_saved_model_gets_the_usual_file_permissions(tmp_path):
+    path = nn.Linear(2, 2).save(tmp_path / "model.npz")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~umask

@@ -9,12 +9,13 @@ import gzip
 import hashlib
 import math
 import os
-import tempfile
 import urllib.request
 import zlib
 from importlib import resources
 
 import numpy as np
+
+from .._files import atomic_write
 
 _SAMPLE_FILE = "mnist_5k.npz"
 
@@ -124,23 +125,6 @@ def _fetch(url):
         return response.read()
 
 
-def _write_atomic(path, data):
-    """Write `data` to `path` via a temp file in the same directory and ``os.replace``."""
-    directory, base = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{base}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)                 # mkstemp makes it owner-only
-        os.replace(tmp, path)                # readers see the old state or the whole file
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _download(root, name):
     """Fetch `name`.gz from the first mirror that serves the right bytes; its path."""
     filename = name + ".gz"
@@ -157,7 +141,7 @@ def _download(root, name):
             errors.append(f"{url}: sha256 {digest} does not match the expected {SHA256[filename]}")
             continue
         path = os.path.join(root, filename)
-        _write_atomic(path, data)
+        atomic_write(path, lambda file: file.write(data))
         return path
     raise RuntimeError(f"could not download {filename} into {root}:\n  " + "\n  ".join(errors))
 
