@@ -319,6 +319,7 @@ class Tensor(Node):
     sigmoid = _unary_method(O.SIGMOID, "Elementwise logistic function 1 / (1 + e**-x).")
     relu = _unary_method(O.RELU, "Elementwise max(x, 0) (subgradient 0 at x = 0).")
     __neg__ = _unary_method(O.NEG, "Elementwise negation.")
+    __abs__ = _unary_method(O.ABS, "Elementwise |x| for the builtin ``abs()``.")
 
     def clip(self, lo=None, hi=None):
         """Elementwise clamp to [lo, hi]; the gradient passes where lo <= x <= hi."""

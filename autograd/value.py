@@ -151,6 +151,7 @@ class Value(Node):
     sin = _method(O.SIN, "Sine.")
     cos = _method(O.COS, "Cosine.")
     abs = _method(O.ABS, "|x| (subgradient 0 at x = 0).")
+    __abs__ = _method(O.ABS, "|x| for the builtin ``abs()``.")
 
     def __lt__(self, other): return self.data < float(other)
     def __le__(self, other): return self.data <= float(other)

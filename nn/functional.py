@@ -313,7 +313,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     target with the uniform distribution, all as PyTorch. Labels out of range or
     shapes that do not fit raise ValueError naming both shapes.
 
-    Example: ``cross_entropy(Tensor([[0, 0.006, 0.12]]), np.array([1]))`` is 1.1363.
+    Example: ``cross_entropy(Tensor([[0, 0.006, 0.12]]), np.array([1]))`` is 1.13616 (the course rounds
+    softmax to 0.321 first and writes 1.1363).
     """
     input, target, raw, unbatched = _batched("cross_entropy", input, target)
     if not 0.0 <= label_smoothing <= 1.0:

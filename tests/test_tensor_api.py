@@ -563,3 +563,14 @@ def test_against_torch():
 
     for mine, reference in zip(ours(), theirs()):
         assert_close(mine, reference, rtol=1e-10)
+
+
+def test_builtin_abs_works_on_tensor_and_value():
+    from autograd import Value
+
+    t = Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+    abs(t).sum().backward()
+    np.testing.assert_allclose(t.grad.data, [1.0, -1.0, 1.0])
+    v = Value(-3.0)
+    abs(v).backward()
+    assert abs(v).data == 3.0 and v.grad == -1.0
