@@ -3,9 +3,11 @@
 These are fused entries, for speed: written with getitem/matmul ops a convolution
 would record kh * kw nodes; here one node calls an im2col + GEMM kernel
 (``autograd.kernels``). In the fast path (no ``create_graph``) the rules run the
-kernels on raw arrays. Under ``create_graph`` the same rules record nodes, and stay
-differentiable because every backward is itself an op whose backward is one of the
-others (each is linear in each input, so the adjoints close up):
+kernels on raw arrays, reusing what the forward saved (conv2d's im2col columns, max
+pooling's winners: see ``Saved``), and conv2d has one rule per input, so a first
+layer's input gradient is never computed. Under ``create_graph`` the same rules record
+nodes, and stay differentiable because every backward is itself an op whose backward
+is one of the others (each is linear in each input, so the adjoints close up):
 
 ================================  ===================================================
 op (inputs)                       gradient per input, ``u`` arriving at the op
@@ -82,14 +84,23 @@ def _conv2d_forward(x, w, *bias, stride, padding, saved=None):
     return out
 
 
-def _conv2d_backward(g, out, x, w, *bias, stride, padding, saved=None):
-    gx = CONV2D_BACKWARD_INPUT(g, w, x_shape=x.shape, stride=stride, padding=padding)
-    gw = CONV2D_BACKWARD_WEIGHT(g, x, w_shape=w.shape, stride=stride, padding=padding,
-                                cols=_saved(saved, g))
-    return (gx, gw, SUM(g, axis=(0, 2, 3))) if bias else (gx, gw)
+def _conv2d_grad_input(g, out, x, w, *bias, stride, padding, saved=None):
+    return CONV2D_BACKWARD_INPUT(g, w, x_shape=x.shape, stride=stride, padding=padding)
 
 
-CONV2D = op("conv2d", _conv2d_forward, None, _conv2d_backward)
+def _conv2d_grad_weight(g, out, x, w, *bias, stride, padding, saved=None):
+    return CONV2D_BACKWARD_WEIGHT(g, x, w_shape=w.shape, stride=stride, padding=padding,
+                                  cols=_saved(saved, g))
+
+
+def _conv2d_grad_bias(g, out, x, w, *bias, stride, padding, saved=None):
+    return SUM(g, axis=(0, 2, 3)) if bias else None
+
+
+# one rule per input: the engine skips the input gradient (a GEMM and a col2im) of a first
+# layer, whose input is data
+CONV2D = op("conv2d", _conv2d_forward, None,
+            (_conv2d_grad_input, _conv2d_grad_weight, _conv2d_grad_bias))
 
 # gx = backward_input(g, w) satisfies <u, gx> = <conv2d(u, w), g>: read off both gradients
 CONV2D_BACKWARD_INPUT = op(

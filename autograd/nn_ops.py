@@ -7,6 +7,7 @@ again. ``nn.functional`` builds everything else from the core ops.
 import numpy as np
 
 from .engine import Node
+from .kernels import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 from .ops import (
     CLIP,
     EXP,
@@ -63,24 +64,21 @@ def label_index(target):
 
 
 def _softmax_cross_entropy_forward(x, target):
-    # per-sample -log softmax(x)[target] = logsumexp(x) - x[target], without forming softmax
-    return logsumexp_forward(x, axis=1) - x[label_index(target)]
+    # per-sample -log softmax(x)[target] = logsumexp(x) - x[target], without forming softmax;
+    # one pass per row in a kernel (autograd.kernels)
+    return softmax_cross_entropy_forward(x, target)
 
 
 def _softmax_cross_entropy_backward(g, out, x, target):
     # d loss_n / d x_nc = softmax_nc - onehot_nc, softmax recomputed from x (not saved)
-    g = RESHAPE(g, shape=g.shape[:1] + (1,) + g.shape[1:])
     if isinstance(x, Node):  # create_graph: table ops, so second derivatives flow through it
+        g = RESHAPE(g, shape=g.shape[:1] + (1,) + g.shape[1:])
         probs = EXP(x - LOGSUMEXP(x, axis=1, keepdims=True))
         onehot = constant_like(x, one_hot_axis1(target, x.shape, x.data.dtype))
         return (g * (probs - onehot),)
-    # raw data: the same formula in place; logsumexp(x) = out + x[target] comes back from the
-    # forward's output, so no reduction runs again (numpy's are slow along a short class axis)
-    index = label_index(target)
-    grad = np.exp(x - np.expand_dims(out + x[index], 1))
-    grad[index] -= 1
-    grad *= g
-    return (grad,)
+    # raw data: the same formula in a kernel; logsumexp(x) = out + x[target] comes back from
+    # the forward's output, so no reduction runs again
+    return (softmax_cross_entropy_backward(g, x, target, out),)
 
 
 # Per-sample cross-entropy of logits x (N, C, *d) and integer labels (N, *d), classes on

@@ -1,7 +1,9 @@
 """The op table: each op's forward and its backward rule side by side.
 
 A rule maps the incoming gradient ``g``, the output ``out`` and the inputs to one
-gradient per input (``None`` where there is none). Rules use only operators and
+gradient per input (``None`` where there is none); an op whose gradients cost much
+(matmul, conv2d) gives a tuple of per-input rules instead, so the engine computes
+only the gradients its parents need. Rules use only operators and
 the ops of this table, so the same rule runs on raw data (floats, ndarrays) in
 the fast path and on nodes under ``create_graph=True``, where it records a graph
 and gives gradients of gradients. Broadcasting is undone once, by the engine.
@@ -12,6 +14,7 @@ import operator
 import numpy as np
 
 from .engine import Node
+from .kernels import relu_backward, scatter_add_rows, tanh_backward
 
 
 class Op:
@@ -21,10 +24,14 @@ class Op:
     computes the forward, which is what lets rules serve both paths.
     """
 
-    __slots__ = ("name", "forward", "scalar", "backward")
+    __slots__ = ("name", "forward", "scalar", "backward", "rules")
 
     def __init__(self, name, forward, scalar, backward):
-        self.name, self.forward, self.scalar, self.backward = name, forward, scalar, backward
+        self.name, self.forward, self.scalar = name, forward, scalar
+        # a tuple holds one rule per input, each returning that input's gradient: the engine
+        # then calls only those its parents need; ``backward`` runs them all
+        self.rules = tuple(backward) if isinstance(backward, (tuple, list)) else None
+        self.backward = backward if self.rules is None else self._all_rules
 
     def __call__(self, *args, **params):
         for arg in args:
@@ -35,12 +42,18 @@ class Op:
             return self.scalar(*args, **params)
         return self.forward(*args, **params)
 
+    def _all_rules(self, g, out, *inputs, **params):
+        return tuple(rule(g, out, *inputs, **params) for rule in self.rules)
+
     def __repr__(self):
         return f"<op {self.name}>"
 
 
 def op(name, forward, scalar, backward):
     """Return a new ``Op``; ``scalar`` may be None for array-only ops.
+
+    ``backward`` is one rule returning a gradient per input, or a tuple of rules, one per
+    input, each returning that input's gradient (skipped for inputs that need none).
 
     Example (a custom op, e.g. to try ``gradcheck`` on)::
 
@@ -121,6 +134,8 @@ def selects_repeats(index):
 
 def scatter_add_forward(g, shape, index):
     """Zeros of ``shape`` with ``g`` added at ``index``; repeated indices accumulate."""
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and len(shape):
+        return scatter_add_rows(g, index, shape)  # rows picked by one array (Embedding): a kernel
     out = np.zeros(shape, dtype=g.dtype)
     if selects_repeats(index):
         np.add.at(out, index, g)
@@ -168,22 +183,37 @@ def _pow_tensor_backward(g, out, x, y):
 POW_TENSOR = op("pow_tensor", np.power, math.pow, _pow_tensor_backward)
 
 
-def _matmul_backward(g, out, x, y):
-    if x.ndim == 1 and y.ndim == 1:
-        return g * y, g * x
+def _as_matrices(g, out, x, y):
+    """``x``, ``y`` and ``g`` with 1-D operands promoted to matrices, as matmul promotes them."""
     x2 = RESHAPE(x, shape=(1, x.shape[0])) if x.ndim == 1 else x
     y2 = RESHAPE(y, shape=(y.shape[0], 1)) if y.ndim == 1 else y
     g2 = RESHAPE(g, shape=out.shape[:-1] + (1,) + out.shape[-1:]) if x.ndim == 1 else g
     g2 = RESHAPE(g2, shape=g2.shape + (1,)) if y.ndim == 1 else g2
-    gx, gy = MATMUL(g2, swap_last(y2)), MATMUL(swap_last(x2), g2)
-    if x.ndim == 1:
-        gx = RESHAPE(gx, shape=gx.shape[:-2] + gx.shape[-1:])
-    if y.ndim == 1:
-        gy = RESHAPE(gy, shape=gy.shape[:-1])
-    return gx, gy
+    return x2, y2, g2
 
 
-MATMUL = op("matmul", np.matmul, None, _matmul_backward)
+def _matmul_grad_x(g, out, x, y):
+    if x.ndim == 1 and y.ndim == 1:
+        return g * y
+    x2, y2, g2 = _as_matrices(g, out, x, y)
+    gx = MATMUL(g2, swap_last(y2))
+    return RESHAPE(gx, shape=gx.shape[:-2] + gx.shape[-1:]) if x.ndim == 1 else gx
+
+
+def _matmul_grad_y(g, out, x, y):
+    if x.ndim == 1 and y.ndim == 1:
+        return g * x
+    x2, y2, g2 = _as_matrices(g, out, x, y)
+    if type(y) is np.ndarray and y.ndim == 2 and not y.flags.c_contiguous and y.flags.f_contiguous:
+        # y is a transposed weight (x @ w.T): give its gradient y's layout, (g.T @ x).T, so
+        # that w's gradient comes out contiguous, not as a transposing copy of x.T @ g
+        return swap_last(MATMUL(swap_last(g2), x2))
+    gy = MATMUL(swap_last(x2), g2)
+    return RESHAPE(gy, shape=gy.shape[:-1]) if y.ndim == 1 else gy
+
+
+# one rule per input: a first layer's x @ w never computes the (large) gradient of its data x
+MATMUL = op("matmul", np.matmul, None, (_matmul_grad_x, _matmul_grad_y))
 
 
 def _maximum_backward(g, out, x, y):
@@ -212,12 +242,30 @@ SQRT = op("sqrt", np.sqrt, math.sqrt, lambda g, out, x: (g / (out * 2),))
 ABS = op("abs", np.abs, abs, lambda g, out, x: (g * sign_like(x),))
 SIN = op("sin", np.sin, math.sin, lambda g, out, x: (g * COS(x),))
 COS = op("cos", np.cos, math.cos, lambda g, out, x: (-g * SIN(x),))
-TANH = op("tanh", np.tanh, math.tanh, lambda g, out, x: (g * (1 - out * out),))
+
+
+def _tanh_backward(g, out, x):
+    # raw arrays take one pass in a kernel; the same formula on floats and on nodes
+    if type(g) is np.ndarray and type(out) is np.ndarray:
+        return (tanh_backward(g, out),)
+    return (g * (1 - out * out),)
+
+
+TANH = op("tanh", np.tanh, math.tanh, _tanh_backward)
 SIGMOID = op("sigmoid", array_sigmoid, scalar_sigmoid,
              lambda g, out, x: (g * out * (1 - out),))
-# relu gets subgradient 0 at x = 0, as in PyTorch
-RELU = op("relu", lambda x: np.maximum(x, 0), lambda x: x if x > 0 else 0.0,
-          lambda g, out, x: (g * mask_where(x, lambda d: d > 0),))
+
+
+def _relu_backward(g, out, x):
+    # relu gets subgradient 0 at x = 0, as in PyTorch; raw arrays take one pass in a kernel
+    if type(g) is np.ndarray and type(x) is np.ndarray:
+        return (relu_backward(g, x),)
+    return (g * mask_where(x, lambda d: d > 0),)
+
+
+RELU = op("relu", lambda x: np.maximum(x, 0), lambda x: x if x > 0 else 0.0, _relu_backward)
+
+
 def _inside(d, low, high):
     """Boolean array: low <= d <= high, a missing bound being no bound."""
     inside = np.ones(np.shape(d), dtype=bool)

@@ -101,9 +101,15 @@ class Tensor(Node):
 
     @staticmethod
     def _node(data, op, parents, params, requires_grad):
-        t = object.__new__(Tensor)
-        t.data, t.grad, t.requires_grad, t.op, t.parents = data, None, requires_grad, op, parents
-        t.params, t._hooks, t._retains_grad = params, None, False
+        t = object.__new__(Tensor)  # one statement per slot: packing them in tuples is slower
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.op = op
+        t.parents = parents
+        t.params = params
+        t._hooks = None
+        t._retains_grad = False
         return t
 
     def _constant(self, data):
@@ -124,9 +130,16 @@ class Tensor(Node):
         return self._constant(np.asarray(x, dtype=dtype))
 
     def _apply(self, op, args, params):
-        parents = tuple(a if isinstance(a, Tensor) else self._lift(a) for a in args)
+        # one or two Tensors is nearly every call: spelled out, it costs half the generic path
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            parents, inputs = args, (args[0].data,)
+        elif len(args) == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor):
+            parents, inputs = args, (args[0].data, args[1].data)
+        else:
+            parents = tuple(a if isinstance(a, Tensor) else self._lift(a) for a in args)
+            inputs = [p.data for p in parents]
         try:
-            data = op.forward(*[p.data for p in parents], **params)
+            data = op.forward(*inputs, **params) if params else op.forward(*inputs)
         except ValueError as error:
             raise _shape_error(op, parents, error) from None
         if type(data) is not np.ndarray:

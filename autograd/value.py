@@ -68,9 +68,15 @@ class Value(Node):
 
     @staticmethod
     def _node(data, op, parents, params, requires_grad):
-        v = object.__new__(Value)
-        v.data, v.grad, v.requires_grad, v.op, v.parents = data, 0.0, requires_grad, op, parents
-        v.params, v._hooks, v._retains_grad = params, None, False
+        v = object.__new__(Value)  # one statement per slot: packing them in tuples is slower
+        v.data = data
+        v.grad = 0.0
+        v.requires_grad = requires_grad
+        v.op = op
+        v.parents = parents
+        v.params = params
+        v._hooks = None
+        v._retains_grad = False
         return v
 
     def _constant(self, data):

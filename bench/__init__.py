@@ -1,0 +1,6 @@
+"""kissgrad's benchmarks: ``python -m bench`` (or ``make bench``) runs them all.
+
+Each workload lives in its own module (``mlp_epoch``, ``cnn_step``, ``small_ops``,
+``scalar_mlp``) and offers one setup function per engine; ``bench.worker`` runs one
+engine of one workload in its own process, and ``bench.__main__`` drives the workers.
+"""

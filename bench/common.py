@@ -1,0 +1,53 @@
+"""What every benchmark process shares: the thread limit, set before NumPy is imported.
+
+Import this module first (``bench.worker`` does): BLAS, OpenMP and Numba read their
+thread counts when they load, so setting them later has no effect.
+"""
+import os
+from pathlib import Path
+
+THREADS = os.environ.get("KISSGRAD_BENCH_THREADS", "2")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+for _name in THREAD_VARIABLES:
+    os.environ[_name] = THREADS
+
+DTYPE = "float32"
+
+
+def thread_count():
+    """The thread limit every engine runs with (``KISSGRAD_BENCH_THREADS``, default 2)."""
+    return int(THREADS)
+
+
+def torch_module():
+    """Import torch limited to the benchmark's threads; ImportError when it is not installed."""
+    import torch
+
+    torch.set_num_threads(thread_count())
+    return torch
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "nn" / "datasets" / "mnist_5k.npz"
+
+
+def mnist_batch(count, seed=0):
+    """``(X, y)``: ``count`` MNIST digits from the bundled sample, float32 in [0, 1], int64 labels.
+
+    Read from the file (``nn.datasets.mnist_sample`` holds the same), so that the NumPy
+    and PyTorch workers do not import kissgrad: their memory is their own.
+    """
+    import numpy as np
+
+    with np.load(SAMPLE) as npz:
+        images, labels = npz["images"], npz["labels"].astype(np.int64)
+    order = np.random.default_rng(seed).permutation(len(images))[:count]
+    return (images[order].astype(np.float32) / 255.0), labels[order]
+
+
+def uniform_init(rng, fan_in, shape):
+    """PyTorch's default init for Linear/Conv2d weights and biases: U(-1/sqrt(fan_in), +)."""
+    import numpy as np
+
+    bound = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(np.float32)
