@@ -13,6 +13,7 @@ from .ops import (
     EXP,
     LOG,
     LOGSUMEXP,
+    MATMUL,
     MAXIMUM,
     RESHAPE,
     SIGMOID,
@@ -21,6 +22,7 @@ from .ops import (
     logsumexp_forward,
     op,
     register_ops,
+    swap_last,
 )
 
 
@@ -118,5 +120,24 @@ def _bce_backward(g, out, p, y):
 # Elementwise binary cross-entropy of probabilities p and targets y. Stability: the logs
 # are clamped at -100 and the gradient's denominator at 1e-12 (PyTorch's choices).
 BINARY_CROSS_ENTROPY = op("binary_cross_entropy", _bce_forward, None, _bce_backward)
+
+def _linear_forward(x, w, b):
+    out = np.matmul(x, w.T)
+    out += b  # the matmul's output is fresh: adding in place saves an array
+    return out
+
+
+def _as_rows(a, width):
+    """``a`` with every leading axis merged into one: (rows, width)."""
+    return RESHAPE(a, shape=(-1, width))
+
+
+# x @ w.T + b as one node instead of three (transpose, matmul, broadcast add), with one
+# rule per input so a first layer never computes the gradient of its data
+LINEAR = op("linear", _linear_forward, None, (
+    lambda g, out, x, w, b: MATMUL(g, w),
+    lambda g, out, x, w, b: MATMUL(swap_last(_as_rows(g, w.shape[0])), _as_rows(x, w.shape[1])),
+    lambda g, out, x, w, b: SUM(_as_rows(g, w.shape[0]), axis=0),
+))
 
 register_ops(globals())

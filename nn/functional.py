@@ -68,8 +68,9 @@ def linear(input, weight, bias=None):
     Shape: input (*, in_features), weight (out_features, in_features), bias (out_features,)
     -> (*, out_features).
     """
-    out = as_tensor(input) @ weight.T
-    return out if bias is None else out + bias
+    if bias is None:
+        return as_tensor(input) @ weight.T
+    return nn_ops.LINEAR(as_tensor(input), weight, bias)
 
 
 def dropout(input, p=0.5, training=True):

@@ -19,6 +19,8 @@ CASES = [
     Case("softmax_cross_entropy",
          lambda x: nn_ops.SOFTMAX_CROSS_ENTROPY(x, target=labels_for(x.shape)),
          shapes=[(4, 3), (2, 3, 2)]),
+    Case("linear", lambda x, w, b: nn_ops.LINEAR(x, w, b),
+         shapes=[((4, 3), (2, 3), (2,)), ((3,), (2, 3), (2,)), ((2, 2, 3), (4, 3), (4,))]),
     Case("softplus", lambda x: nn_ops.SOFTPLUS(x), shapes=[(), (2, 3)], domain=(-4.0, 4.0)),
     Case("binary_cross_entropy", lambda p, y: nn_ops.BINARY_CROSS_ENTROPY(p, y),
          shapes=[((2, 3), (2, 3)), ((4,), (4,))], domain=(0.1, 0.9)),
