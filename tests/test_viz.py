@@ -113,8 +113,8 @@ def test_parameter_names_and_module_clusters():
     labels = {re.search(r'label="([^"]+)"', body).group(1): body for body in clusters.values()}
     assert set(labels) == {"0 (Linear)", "2 (Linear)"}
     # relu follows the first Linear (its only consumer, same shape): same cluster
-    assert "label=relu" in labels["0 (Linear)"] and "label=matmul" in labels["0 (Linear)"]
-    assert "label=relu" not in labels["2 (Linear)"] and "label=matmul" in labels["2 (Linear)"]
+    assert "label=relu" in labels["0 (Linear)"] and "label=linear" in labels["0 (Linear)"]
+    assert "label=relu" not in labels["2 (Linear)"] and "label=linear" in labels["2 (Linear)"]
     assert "<B>2.weight</B>" in labels["2 (Linear)"]
     outside = source.split("subgraph")[0]
     assert "label=sum" in outside  # the loss belongs to no module
