@@ -42,6 +42,21 @@ class Node:
     __slots__ = ("data", "grad", "requires_grad", "op", "parents", "params",
                  "_hooks", "_retains_grad", "__weakref__")
     is_array = True  # Tensor: gradients are reduced back to the parent's shape
+    empty_grad = None  # what .grad holds before any backward (Value: 0.0, as micrograd)
+
+    @classmethod
+    def _node(cls, data, op, parents, params, requires_grad):
+        """A new node of this class, bypassing ``__init__``'s checks (the ops' hot path)."""
+        node = object.__new__(cls)  # one statement per slot: packing them in tuples is slower
+        node.data = data
+        node.grad = cls.empty_grad
+        node.requires_grad = requires_grad
+        node.op = op
+        node.parents = parents
+        node.params = params
+        node._hooks = None
+        node._retains_grad = False
+        return node
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` with the gradient flowing into this node; a returned value replaces it.

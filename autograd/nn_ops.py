@@ -19,6 +19,7 @@ from .ops import (
     SIGMOID,
     SUM,
     constant_like,
+    finite_peak,
     logsumexp_forward,
     op,
     register_ops,
@@ -26,15 +27,9 @@ from .ops import (
 )
 
 
-def _finite_peak(x, axis):
-    """The max over ``axis`` (kept), 0 where it is not finite, so ``x - peak`` never makes NaN."""
-    peak = np.max(x, axis=axis, keepdims=True)
-    return np.where(np.isfinite(peak), peak, 0)
-
-
 def softmax_forward(x, axis=-1):
     """exp(x) / sum(exp(x)) over ``axis``; the max is subtracted first so exp cannot overflow."""
-    e = np.exp(x - _finite_peak(x, axis))
+    e = np.exp(x - finite_peak(x, axis))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -65,12 +60,6 @@ def label_index(target):
     return (grid[0], target) + tuple(grid[1:])
 
 
-def _softmax_cross_entropy_forward(x, target):
-    # per-sample -log softmax(x)[target] = logsumexp(x) - x[target], without forming softmax;
-    # one pass per row in a kernel (autograd.kernels)
-    return softmax_cross_entropy_forward(x, target)
-
-
 def _softmax_cross_entropy_backward(g, out, x, target):
     # d loss_n / d x_nc = softmax_nc - onehot_nc, softmax recomputed from x (not saved)
     if isinstance(x, Node):  # create_graph: table ops, so second derivatives flow through it
@@ -84,9 +73,10 @@ def _softmax_cross_entropy_backward(g, out, x, target):
 
 
 # Per-sample cross-entropy of logits x (N, C, *d) and integer labels (N, *d), classes on
-# axis 1. Speed: no log_softmax array, no integer-index gather whose backward scatters
-# with np.add.at; stability: logsumexp subtracts the max.
-SOFTMAX_CROSS_ENTROPY = op("softmax_cross_entropy", _softmax_cross_entropy_forward, None,
+# axis 1: logsumexp(x) - x[target], one pass per row in a kernel. Speed: no log_softmax
+# array, no integer-index gather whose backward scatters with np.add.at; stability:
+# logsumexp subtracts the max.
+SOFTMAX_CROSS_ENTROPY = op("softmax_cross_entropy", softmax_cross_entropy_forward, None,
                            _softmax_cross_entropy_backward)
 
 

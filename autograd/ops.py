@@ -304,10 +304,15 @@ MIN = op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdi
          None, _extremum_backward)
 
 
+def finite_peak(x, axis):
+    """The max over ``axis`` (kept), 0 where it is not finite, so ``x - peak`` never makes NaN."""
+    peak = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(peak), peak, 0)
+
+
 def logsumexp_forward(x, axis=None, keepdims=False):
     """log(sum(exp(x))) over ``axis``; the max is subtracted first so exp cannot overflow."""
-    peak = np.max(x, axis=axis, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0)
+    peak = finite_peak(x, axis)
     total = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
     return total if keepdims else np.squeeze(total, axis=axis)
 

@@ -99,19 +99,6 @@ class Tensor(Node):
 
     # --- what the engine and the ops need -------------------------------------------
 
-    @staticmethod
-    def _node(data, op, parents, params, requires_grad):
-        t = object.__new__(Tensor)  # one statement per slot: packing them in tuples is slower
-        t.data = data
-        t.grad = None
-        t.requires_grad = requires_grad
-        t.op = op
-        t.parents = parents
-        t.params = params
-        t._hooks = None
-        t._retains_grad = False
-        return t
-
     def _constant(self, data):
         return Tensor._node(np.asarray(data), None, (), None, False)
 
@@ -332,7 +319,7 @@ class Tensor(Node):
     sigmoid = _unary_method(O.SIGMOID, "Elementwise logistic function 1 / (1 + e**-x).")
     relu = _unary_method(O.RELU, "Elementwise max(x, 0) (subgradient 0 at x = 0).")
     __neg__ = _unary_method(O.NEG, "Elementwise negation.")
-    __abs__ = _unary_method(O.ABS, "Elementwise |x| for the builtin ``abs()``.")
+    __abs__ = abs
 
     def clip(self, lo=None, hi=None):
         """Elementwise clamp to [lo, hi]; the gradient passes where lo <= x <= hi."""

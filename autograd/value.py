@@ -55,6 +55,7 @@ class Value(Node):
 
     __slots__ = ()
     is_array = False
+    empty_grad = 0.0
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Value):
@@ -65,19 +66,6 @@ class Value(Node):
         self.op, self.parents, self.params, self._hooks, self._retains_grad = None, (), None, None, False
 
     # --- what the engine and the ops need -------------------------------------------
-
-    @staticmethod
-    def _node(data, op, parents, params, requires_grad):
-        v = object.__new__(Value)  # one statement per slot: packing them in tuples is slower
-        v.data = data
-        v.grad = 0.0
-        v.requires_grad = requires_grad
-        v.op = op
-        v.parents = parents
-        v.params = params
-        v._hooks = None
-        v._retains_grad = False
-        return v
 
     def _constant(self, data):
         return Value._node(float(data), None, (), None, False)
@@ -157,7 +145,7 @@ class Value(Node):
     sin = _method(O.SIN, "Sine.")
     cos = _method(O.COS, "Cosine.")
     abs = _method(O.ABS, "|x| (subgradient 0 at x = 0).")
-    __abs__ = _method(O.ABS, "|x| for the builtin ``abs()``.")
+    __abs__ = abs
 
     def __lt__(self, other): return self.data < float(other)
     def __le__(self, other): return self.data <= float(other)
