@@ -8,12 +8,12 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import OPS, Op, op
 from .random import manual_seed
-from .tensor import Tensor, as_tensor, concatenate, maximum, minimum, stack, where
+from .tensor import Tensor, as_tensor, concatenate, from_numpy, maximum, minimum, stack, where
 from .value import Value
 
 __all__ = [
     "Tensor", "Value", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad",
     "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like",
-    "manual_seed", "concatenate", "stack", "maximum", "minimum", "where", "as_tensor",
+    "manual_seed", "concatenate", "stack", "maximum", "minimum", "where", "as_tensor", "from_numpy",
     "Op", "op", "OPS", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
 ]

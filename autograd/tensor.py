@@ -428,6 +428,18 @@ def _check_matmul(a, b):
                          f"(inner dimensions {inner_a} and {inner_b} differ)")
 
 
+def from_numpy(array):
+    """Return a Tensor that shares ``array``'s memory (no copy), as ``torch.from_numpy``.
+
+    ``Tensor(array)`` copies; this does not, so writing to one changes the other.
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects an np.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor data must be numeric (bool, int or float); got dtype {array.dtype}")
+    return Tensor._node(array, None, (), None, False)
+
+
 def as_tensor(x):
     """Return ``x`` if it is a Tensor, else a constant Tensor of it."""
     return x if isinstance(x, Tensor) else Tensor(x)

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from autograd import Tensor
+from autograd import Tensor, from_numpy
 from autograd.random import default_generator
 
 
@@ -92,14 +92,15 @@ class Subset(Dataset):
 
 def _stack_field(values):
     """One batch field as a Tensor: stack the samples' arrays along a new first axis."""
-    return Tensor(np.stack([_as_array(v) for v in values]))
+    return from_numpy(np.stack([_as_array(v) for v in values]))  # stack made a fresh array
 
 
 def _fetch_batch(dataset, indices):
     """The samples at `indices` as a batch (a tuple of Tensors, or one Tensor)."""
     if isinstance(dataset, TensorDataset):
-        # one fancy-index per array instead of stacking len(indices) tiny rows
-        return tuple(Tensor(a[indices]) for a in dataset.arrays)
+        # one fancy-index per array instead of stacking len(indices) tiny rows; the index
+        # makes a fresh array, so the Tensor can take it over without a second copy
+        return tuple(from_numpy(a[indices]) for a in dataset.arrays)
     if isinstance(dataset, Subset):
         return _fetch_batch(dataset.dataset, dataset.indices[indices])
     samples = [dataset[int(i)] for i in indices]

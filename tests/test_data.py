@@ -331,3 +331,10 @@ def test_one_hot_rejects_bad_input():
         one_hot(np.array([0]), 0)
     with pytest.raises(ValueError, match="empty"):
         one_hot(np.array([], dtype=np.int64))
+
+
+def test_batches_do_not_alias_the_dataset():
+    X = np.arange(12.0).reshape(6, 2)
+    (xb,) = next(iter(DataLoader(TensorDataset(X), batch_size=3)))
+    xb.data[0, 0] = -1.0
+    assert X[0, 0] == 0.0  # a batch is its own array: changing it leaves the data alone

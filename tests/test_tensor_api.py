@@ -574,3 +574,15 @@ def test_builtin_abs_works_on_tensor_and_value():
     v = Value(-3.0)
     abs(v).backward()
     assert abs(v).data == 3.0 and v.grad == -1.0
+
+
+def test_from_numpy_shares_memory_and_tensor_copies():
+    from autograd import from_numpy
+
+    array = np.array([1.0, 2.0])
+    shared, copied = from_numpy(array), Tensor(array)
+    array[0] = 5.0
+    assert shared.data[0] == 5.0 and copied.data[0] == 1.0
+    assert shared.dtype == np.float64 and not shared.requires_grad
+    with pytest.raises(TypeError, match="np.ndarray"):
+        from_numpy([1.0, 2.0])
