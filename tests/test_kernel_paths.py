@@ -275,13 +275,16 @@ def test_per_input_rules_run_only_for_parents_that_need_a_gradient():
 def test_conv_and_pool_backward_reuse_the_forwards_arrays(monkeypatch):
     import nn
     from autograd import Tensor
+    from autograd.kernels import conv as KC
+    from autograd.kernels import pooling as KP
 
     model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.MaxPool2d(2))
     out = model(Tensor(np.random.default_rng(0).standard_normal((2, 1, 6, 6)).astype(np.float32)))
     rebuilt = []
-    monkeypatch.setattr(K, "im2col_nchw", lambda *a: rebuilt.append("im2col"))
-    monkeypatch.setattr(K, "maxpool2d_nchw_forward", lambda *a: rebuilt.append("pool"))
+    # patched where they are looked up: the kernels' own submodules and conv_ops
+    monkeypatch.setattr(KC, "im2col_nchw", lambda *a: rebuilt.append("im2col"))
+    monkeypatch.setattr(KP, "maxpool2d_nchw_forward", lambda *a: rebuilt.append("pool"))
     monkeypatch.setattr(C, "maxpool2d_nchw_forward", lambda *a: rebuilt.append("pool"))
-    monkeypatch.setattr(K, "col2im_nchw", lambda *a: rebuilt.append("col2im"))
+    monkeypatch.setattr(KC, "col2im_nchw", lambda *a: rebuilt.append("col2im"))
     out.sum().backward()  # the input is data: no col2im either
     assert rebuilt == [] and model[0].weight.grad is not None

@@ -1,4 +1,4 @@
-"""Each kernel of autograd/kernels.py against a naive loop reference written here."""
+"""Each kernel of autograd/kernels/ against a naive loop reference written here."""
 import numpy as np
 import pytest
 

@@ -1,0 +1,73 @@
+"""Kernels: plain functions on ndarrays and ints that never see a node.
+
+Layout NCHW throughout: inputs ``(N, C, H, W)``, conv weights ``(O, C, kh, kw)``.
+Each kernel is a pair: ``_name_loops``, explicit loops that are valid Python and fast
+under Numba, and ``_name_numpy``, its vectorised twin and the reference. At import
+the loops are jitted (``njit(cache=True)``, so a second process loads them from the
+cache instead of compiling) when Numba is installed, else the twin is used::
+
+    _maxpool2d_fwd = _pick(_maxpool2d_fwd_loops, _maxpool2d_fwd_numpy)
+
+``KISSGRAD_KERNELS=numpy`` (read once, at import) picks every twin, for debugging and
+comparison; ``NUMBA_DISABLE_JIT=1`` runs the loops as plain Python. ``PAIRS`` lists
+every kernel as (in use, loops, twin) for the tests. Plain GEMMs stay with BLAS (``np.matmul``): it is
+the baseline to beat, and the convolution is laid out so that BLAS does its products.
+
+Sizes follow PyTorch with ``ceil_mode=False``: an output has
+``(H + 2 * padding - kh) // stride + 1`` rows, so trailing rows a window cannot
+reach are left out (their gradient is zero).
+
+The package re-exports every public name; the code lives in submodules:
+``_backend`` (``KISSGRAD_KERNELS``, the optional Numba import, ``HAVE_NUMBA``,
+``BACKEND``, ``PAIRS`` and ``_pick``), ``shapes`` (``pair``, output shapes, padding,
+``window_view``: no kernels), ``conv`` (im2col, col2im and the convolution),
+``pooling`` (max and average pooling), ``elementwise`` (relu and tanh backward),
+``softmax`` (softmax cross-entropy) and ``scatter`` (``scatter_add_rows``).
+"""
+from ._backend import BACKEND, HAVE_NUMBA, KERNELS, PAIRS
+from .conv import (
+    col2im_nchw,
+    conv2d_nchw_backward_input,
+    conv2d_nchw_backward_weight,
+    conv2d_nchw_forward,
+    im2col_nchw,
+)
+from .elementwise import relu_backward, tanh_backward
+from .pooling import (
+    avgpool2d_nchw_backward,
+    avgpool2d_nchw_forward,
+    check_pool_padding,
+    maxpool2d_nchw_backward,
+    maxpool2d_nchw_forward,
+    maxpool2d_nchw_select,
+)
+from .scatter import scatter_add_rows
+from .shapes import conv2d_output_shape, pair, pool_output_shape, window_view
+from .softmax import softmax_cross_entropy_backward, softmax_cross_entropy_forward
+
+__all__ = [
+    "BACKEND",
+    "HAVE_NUMBA",
+    "KERNELS",
+    "PAIRS",
+    "avgpool2d_nchw_backward",
+    "avgpool2d_nchw_forward",
+    "check_pool_padding",
+    "col2im_nchw",
+    "conv2d_nchw_backward_input",
+    "conv2d_nchw_backward_weight",
+    "conv2d_nchw_forward",
+    "conv2d_output_shape",
+    "im2col_nchw",
+    "maxpool2d_nchw_backward",
+    "maxpool2d_nchw_forward",
+    "maxpool2d_nchw_select",
+    "pair",
+    "pool_output_shape",
+    "relu_backward",
+    "scatter_add_rows",
+    "softmax_cross_entropy_backward",
+    "softmax_cross_entropy_forward",
+    "tanh_backward",
+    "window_view",
+]

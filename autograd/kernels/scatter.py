@@ -1,0 +1,40 @@
+"""Scatter-add of rows: the backward of ``x[index]`` with an integer array and of Embedding.
+
+Repeated indices accumulate into the same row; the jitted loops run serially for that
+reason, and the NumPy twin uses ``np.add.at``.
+"""
+import numpy as np
+
+from ._backend import _pick
+
+# --- scatter-add of rows (backward of x[index] and of Embedding) ------------------------
+
+def _scatter_add_rows_loops(g, index, rows):
+    out = np.zeros((rows, g.shape[1]), dtype=g.dtype)
+    for k in range(index.shape[0]):  # serial: repeated indices add into the same row
+        out[index[k]] += g[k]
+    return out
+
+
+def _scatter_add_rows_numpy(g, index, rows):
+    out = np.zeros((rows, g.shape[1]), dtype=g.dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+_scatter_add_rows = _pick(_scatter_add_rows_loops, _scatter_add_rows_numpy)
+
+
+def scatter_add_rows(g, index, shape):
+    """Zeros of ``shape`` with ``g[k]`` added at row ``index[k]``; repeated rows accumulate.
+
+    ``index`` is an integer array (any shape, entries in [-shape[0], shape[0])) and
+    ``g`` has shape ``index.shape + shape[1:]``: the gradient of ``x[index]``.
+    """
+    rows = shape[0]
+    flat = np.asarray(index, dtype=np.int64).reshape(-1)
+    if flat.size and (flat.min() < -rows or flat.max() >= rows):
+        raise IndexError(f"index out of range for {rows} rows")
+    flat = np.where(flat < 0, flat + rows, flat)  # negative rows count from the end
+    g2 = np.ascontiguousarray(g).reshape(flat.size, int(np.prod(shape[1:], dtype=np.int64)))
+    return _scatter_add_rows(g2, flat, rows).reshape(shape)
