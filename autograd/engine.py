@@ -7,6 +7,7 @@ closure over themselves: a graph has no reference cycle and is freed by referenc
 counting as soon as its root is dropped.
 """
 import operator
+from sys import getrefcount
 
 import numpy as np
 
@@ -20,6 +21,19 @@ _RELEASED_MESSAGE = (
     "already freed by a previous backward). Pass retain_graph=True to the first "
     "backward() or grad() call if you need to backward through the graph again."
 )
+
+
+def _references_to_a_local():
+    """What ``getrefcount`` reports for an object held by one local variable and nothing else.
+
+    Measured rather than assumed (interpreters count borrowed references differently);
+    backward compares against it with the same expression, on its own local ``g``.
+    """
+    local = np.empty(0)
+    return getrefcount(local)
+
+
+SOLE_REFERENCE = _references_to_a_local()
 
 
 class _Recording:
@@ -73,7 +87,7 @@ class Node:
     def _apply(self, op, args, params):  # pragma: no cover - subclasses implement
         raise NotImplementedError
 
-    def _accumulate_grad(self, g, create_graph):  # pragma: no cover
+    def _accumulate_grad(self, g, create_graph, sole_reference):  # pragma: no cover
         raise NotImplementedError
 
     def _wrap(self, raw):  # pragma: no cover
@@ -179,7 +193,11 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 if id(node) in wanted:
                     captured[id(node)] = g
             elif node.op is None or node._retains_grad:
-                node._accumulate_grad(g, create_graph)
+                # a gradient nothing else refers to may become .grad without a copy, as
+                # PyTorch's AccumulateGrad steals a gradient whose use count is one (counted
+                # before the call, whose argument list would hold one more reference)
+                sole_reference = getrefcount(g) == SOLE_REFERENCE
+                node._accumulate_grad(g, create_graph, sole_reference)
             if node.op is None:
                 continue
             grads = _call_rule(node, g, create_graph)
@@ -194,6 +212,7 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 key = id(parent)  # written out, not _add_pending: a call per edge costs
                 previous = get(key)
                 pending[key] = parent_grad if previous is None else previous + parent_grad
+            grads = parent_grad = None  # else they would hold on to gradients a leaf could adopt
             if not retain_graph:
                 node.params = RELEASED
     finally:

@@ -33,6 +33,12 @@ def as_array(data, dtype=None):
     return array
 
 
+def _adoptable(g, dtype):
+    """Whether a gradient array nothing else refers to can become ``.grad`` as it is: a
+    writable ndarray of the leaf's dtype that owns its memory (not a view of another array)."""
+    return type(g) is np.ndarray and g.base is None and g.dtype == dtype and g.flags.writeable
+
+
 def _check_index(index):
     """Turn Tensors and lists inside an index into ndarrays NumPy understands."""
     items = index if isinstance(index, tuple) else (index,)
@@ -137,13 +143,15 @@ class Tensor(Node):
                     return Tensor._node(data, op, parents, params or None, True)
         return Tensor._node(data, None, (), None, False)
 
-    def _accumulate_grad(self, g, create_graph):
+    def _accumulate_grad(self, g, create_graph, sole_reference=False):
         dtype = self.data.dtype
         if create_graph:
             g = g if g.dtype == dtype else O.CAST(g, dtype=dtype)
             self.grad = g if self.grad is None else self.grad + g
         elif self.grad is None:
-            self.grad = self._constant(np.array(g, dtype=dtype))  # own copy: g may be shared
+            if not (sole_reference and _adoptable(g, dtype)):
+                g = np.array(g, dtype=dtype)  # own copy: g may be shared, or a view of an array
+            self.grad = self._constant(g)
         else:
             self.grad = self._constant((self.grad.data + g).astype(dtype, copy=False))
 

@@ -91,7 +91,7 @@ class Value(Node):
                     return Value._node(data, op, parents, params or None, True)
         return Value._node(data, None, (), None, False)
 
-    def _accumulate_grad(self, g, create_graph):
+    def _accumulate_grad(self, g, create_graph, sole_reference=False):
         self.grad = self.grad + g  # under create_graph this builds a Value node
 
     def _seed_gradient(self, gradient, create_graph):

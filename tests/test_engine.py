@@ -448,6 +448,54 @@ def test_retain_grad_accumulates_and_needs_grad():
         Tensor([1.0]).retain_grad()
 
 
+# --- a leaf adopts a gradient nothing else holds, and copies every other --------------
+
+def _spy_op(kept):
+    """An identity op whose rule hands out a fresh gradient array and keeps a weak reference to it."""
+    def rule(g, out, x):
+        fresh = np.array(g)
+        kept.append(weakref.ref(fresh))
+        return (fresh,)
+    return autograd.op("spy", lambda x: x.copy(), None, rule)
+
+
+def test_leaf_adopts_a_fresh_gradient_without_copying():
+    kept = []
+    x = leaf([1.0, 2.0])
+    _spy_op(kept)(x).sum().backward()
+    assert x.grad.data is kept[0]()  # the rule's array itself, not a copy
+    assert_close(x.grad, [1.0, 1.0])
+
+
+def test_leaves_never_share_one_gradient_array():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    ((a + b) * 2.0).sum().backward()  # add hands one fresh array to both parents
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    a.grad.data *= 10  # an in-place edit of one (gradient clipping, say) leaves the other alone
+    assert_close(b.grad, [2.0, 2.0])
+
+
+def test_leaf_copies_the_callers_gradient_and_a_view():
+    seed = np.array([1.0, 2.0])
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a * 1.0 + b).backward(seed)
+    assert not np.shares_memory(b.grad.data, seed) and not np.shares_memory(a.grad.data, seed)
+    c = leaf([[1.0, 2.0]])
+    k = c.reshape(2)  # reshape's rule returns a view of the incoming gradient
+    k.retain_grad()
+    (k * 2.0).sum().backward()
+    assert not np.shares_memory(c.grad.data, k.grad.data)
+
+
+def test_leaf_copies_a_gradient_a_hook_kept():
+    kept = []
+    x = leaf([1.0, 2.0])
+    x.register_hook(kept.append)
+    (x * 2.0).sum().backward()
+    assert not np.shares_memory(x.grad.data, kept[0].data)
+    assert_close(x.grad, [2.0, 2.0])
+
+
 # --- deep graphs: no recursion anywhere ------------------------------------------------------
 
 def test_100k_op_tensor_chain():
