@@ -252,19 +252,24 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
 
 def _class_labels(name, input, target, ignore_index):
-    """Integer labels as an ndarray, after checking their shape and range against ``input``."""
+    """``(labels, ignored)``: labels checked against ``input``'s shape and class count, with
+    ``ignore_index`` replaced by class 0, and the mask of ignored samples (None if none)."""
     expected = input.shape[:1] + input.shape[2:]
     if target.shape != expected:
         raise ValueError(f"{name}: target shape {target.shape} does not fit input shape "
                          f"{input.shape} (expected labels of shape {expected})")
     classes = input.shape[1]
-    bad = (target < 0) | (target >= classes)
-    if ignore_index is not None:
-        bad &= target != ignore_index
+    ignore_is_a_class = 0 <= ignore_index < classes
+    if target.size == 0 or (not ignore_is_a_class and 0 <= target.min() and target.max() < classes):
+        return target, None  # the common case, in two reductions instead of six passes
+    ignored = target == ignore_index
+    bad = ((target < 0) | (target >= classes)) & ~ignored
     if bad.any():
         raise ValueError(f"{name}: label {target[bad].flat[0]} is out of range for {classes} "
                          f"classes (input shape {input.shape}, target shape {target.shape})")
-    return target
+    if not ignored.any():
+        return target, None
+    return np.where(ignored, 0, target), ignored
 
 
 def _batched(name, input, target):
@@ -281,17 +286,14 @@ def _batched(name, input, target):
     return input, target, raw, unbatched
 
 
-def _sample_weights(raw, weight, ignore_index, dtype):
-    """Each sample's weight: weight[label], 0 where the label is ignore_index; None if all are 1."""
-    ignored = raw == ignore_index
-    if weight is None and not ignored.any():
+def _sample_weights(labels, ignored, weight, dtype):
+    """Each sample's weight: weight[label], 0 where ignored; None if all are 1."""
+    if weight is None and ignored is None:
         return None
-    safe = np.where(ignored, 0, raw)
-    if weight is None:
-        w = 1.0
-    else:
-        w = (weight.data if isinstance(weight, Tensor) else np.asarray(weight))[safe]
-    return np.where(ignored, 0.0, w).astype(dtype)
+    w = 1.0 if weight is None else (weight.data if isinstance(weight, Tensor) else np.asarray(weight))[labels]
+    if ignored is not None:
+        w = np.where(ignored, 0.0, w)
+    return np.asarray(w, dtype=dtype)
 
 
 def _finish(loss, weights, reduction, unbatched):
@@ -321,9 +323,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     if raw.dtype.kind in "iu":
-        _class_labels("cross_entropy", input, raw, ignore_index)
-        weights = _sample_weights(raw, weight, ignore_index, input.dtype)
-        loss = nn_ops.SOFTMAX_CROSS_ENTROPY(input, target=np.where(raw == ignore_index, 0, raw))
+        labels, ignored = _class_labels("cross_entropy", input, raw, ignore_index)
+        weights = _sample_weights(labels, ignored, weight, input.dtype)
+        loss = nn_ops.SOFTMAX_CROSS_ENTROPY(input, target=labels)
         if weights is not None:
             loss = loss * weights
         if label_smoothing:
@@ -332,8 +334,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             if weight is not None:
                 logp = logp * _class_shape(weight, input)
             smooth = -logp.sum(axis=1) / input.shape[1]
-            if weights is not None:
-                smooth = smooth * (raw != ignore_index).astype(input.dtype)
+            if ignored is not None:
+                smooth = smooth * (~ignored).astype(input.dtype)
             loss = loss * (1.0 - label_smoothing) + smooth * label_smoothing
         return _finish(loss, weights, reduction, unbatched)
     if raw.dtype.kind == "f" and raw.shape == input.shape:
@@ -370,9 +372,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if raw.dtype.kind not in "iu":
         raise ValueError(f"nll_loss: target must hold integer class labels, got dtype {raw.dtype} "
                          f"(input shape {input.shape}, target shape {raw.shape})")
-    _class_labels("nll_loss", input, raw, ignore_index)
-    weights = _sample_weights(raw, weight, ignore_index, input.dtype)
-    loss = -input[nn_ops.label_index(np.where(raw == ignore_index, 0, raw))]
+    labels, ignored = _class_labels("nll_loss", input, raw, ignore_index)
+    weights = _sample_weights(labels, ignored, weight, input.dtype)
+    loss = -input[nn_ops.label_index(labels)]
     return _finish(loss if weights is None else loss * weights, weights, reduction, unbatched)
 
 

@@ -380,6 +380,35 @@ def test_classification_losses_reject_bad_labels_and_shapes():
         nn.CrossEntropyLoss(reduction="avg")
 
 
+def _per_sample_cross_entropy(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(labels)), labels]
+
+
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+def test_cross_entropy_ignore_index_and_weight(ignore_index):
+    logits = rand(4, 3, seed=7).data
+    labels = np.array([0, ignore_index, 2, 1 if ignore_index != 1 else 0])
+    kept = labels != ignore_index
+    per_sample = _per_sample_cross_entropy(logits, np.where(kept, labels, 0))
+    loss = F.cross_entropy(Tensor(logits), labels, ignore_index=ignore_index)
+    assert loss.item() == pytest.approx(per_sample[kept].mean())
+    w = np.array([0.5, 2.0, 3.0])
+    weighted = F.cross_entropy(Tensor(logits), labels, weight=w, ignore_index=ignore_index)
+    sample_w = w[np.where(kept, labels, 0)] * kept
+    assert weighted.item() == pytest.approx((per_sample * sample_w).sum() / sample_w.sum())
+    none = F.cross_entropy(Tensor(logits), labels, ignore_index=ignore_index, reduction="none")
+    np.testing.assert_allclose(none.data, per_sample * kept)
+
+
+def test_cross_entropy_label_checks_with_ignore_index_a_class():
+    x = Tensor(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="label 7 is out of range"):
+        F.cross_entropy(x, np.array([0, 7, 1]), ignore_index=1)
+    with pytest.raises(ValueError, match="label -100 is out of range"):
+        F.cross_entropy(x, np.array([0, -100, 1]), ignore_index=0)
+
+
 def test_cross_entropy_gradients_first_and_second_order():
     y = np.array([2, 0, 1])
     assert gradcheck(lambda x: F.cross_entropy(x, y), (rand(3, 3),))
