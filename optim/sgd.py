@@ -1,4 +1,6 @@
 """SGD: stochastic gradient descent with optional momentum, Nesterov and weight decay."""
+from autograd.kernels import add_scaled_
+
 from .optimizer import Optimizer, check_nonnegative, required
 
 
@@ -37,8 +39,8 @@ class SGD(Optimizer):
             if "momentum_buffer" in state:
                 b = state["momentum_buffer"]
                 b *= mu
-                b += (1 - group["dampening"]) * g
+                add_scaled_(b, 1 - group["dampening"], g)
             else:
                 b = state["momentum_buffer"] = g.astype(w.dtype, copy=True)
             g = g + mu * b if group["nesterov"] else b
-        w -= group["lr"] * g
+        add_scaled_(w, -group["lr"], g)  # w -= lr * g in one pass

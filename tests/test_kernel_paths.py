@@ -95,7 +95,14 @@ def _tanh_args(rng, dtype, x_shape, *_):
     return rng.standard_normal(out.shape).astype(dtype), out
 
 
+def _add_scaled_args(rng, dtype, x_shape, *_):
+    size = int(np.prod(x_shape))
+    target = rng.standard_normal(size).astype(dtype)
+    return target, dtype(-0.1), rng.standard_normal(size).astype(dtype)
+
+
 ARGS = {
+    "add_scaled": _add_scaled_args,
     "relu_bwd": _relu_args,
     "tanh_bwd": _tanh_args,
     "col2im": _col2im_args,
@@ -109,6 +116,11 @@ ARGS = {
 
 def test_every_kernel_has_arguments_here():
     assert set(K.PAIRS) == set(ARGS)
+
+
+def _fresh(args):
+    """Copies of the array arguments: a kernel may update its target in place."""
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
 
 
 def _assert_same(got, want, dtype):
@@ -129,7 +141,7 @@ def test_kernel_in_use_matches_its_twin(name, config, dtype):
     in_use, _, twin = K.PAIRS[name]
     args = ARGS[name](np.random.default_rng(0), dtype, *config)
     with np.errstate(invalid="ignore"):  # relu's inf * 0
-        _assert_same(in_use(*args), twin(*args), dtype)
+        _assert_same(in_use(*_fresh(args)), twin(*_fresh(args)), dtype)
 
 
 @pytest.mark.parametrize("config", WINDOWS[:3], ids=lambda c: "x".join(map(str, c[0])))
@@ -139,7 +151,7 @@ def test_plain_python_loops_match_their_twin(name, config):
     _, loops, twin = K.PAIRS[name]
     args = ARGS[name](np.random.default_rng(1), np.float64, *config)
     with np.errstate(invalid="ignore"):  # relu's inf * 0
-        _assert_same(loops(*args), twin(*args), np.float64)
+        _assert_same(loops(*_fresh(args)), twin(*_fresh(args)), np.float64)
 
 
 def test_maxpool_nan_propagates_and_ties_go_first_on_every_path():
@@ -149,6 +161,21 @@ def test_maxpool_nan_propagates_and_ties_go_first_on_every_path():
         out, argmax = impl(*args)
         assert out[0, 0, 0, 0] == 3.0 and argmax[0, 0, 0, 0] == 1  # the first 3 wins
         assert np.isnan(out[0, 0, 0, 1]) and argmax[0, 0, 0, 1] == 0
+
+
+def test_add_scaled_updates_in_place_as_numpy_on_every_layout():
+    rng = np.random.default_rng(3)
+    for target, x in [
+        (rng.standard_normal((5, 7)).astype(np.float32), rng.standard_normal((5, 7)).astype(np.float32)),
+        (rng.standard_normal((5, 7))[:, ::2], rng.standard_normal((5, 4))),  # strided: NumPy path
+        (rng.standard_normal((3, 4)), rng.standard_normal(4)),  # broadcast: NumPy path
+        (rng.standard_normal(6).astype(np.float32), rng.standard_normal(6)),  # mixed dtypes
+    ]:
+        want = target.copy()
+        want += 0.3 * x
+        returned = K.add_scaled_(target, 0.3, x)
+        assert returned is target
+        np.testing.assert_array_equal(target, want)  # bit for bit: no fused multiply-add
 
 
 def test_scatter_add_rows_wraps_negative_rows_and_rejects_bad_ones():

@@ -21,7 +21,8 @@ The package re-exports every public name; the code lives in submodules:
 ``_backend`` (``KISSGRAD_KERNELS``, the optional Numba import, ``HAVE_NUMBA``,
 ``BACKEND``, ``PAIRS`` and ``_pick``), ``shapes`` (``pair``, output shapes, padding,
 ``window_view``: no kernels), ``conv`` (im2col, col2im and the convolution),
-``pooling`` (max and average pooling), ``elementwise`` (relu and tanh backward),
+``pooling`` (max and average pooling), ``elementwise`` (relu and tanh backward, the
+optimizers' in-place ``add_scaled_``),
 ``softmax`` (softmax cross-entropy) and ``scatter`` (``scatter_add_rows``).
 """
 from ._backend import BACKEND, HAVE_NUMBA, KERNELS, PAIRS
@@ -32,7 +33,7 @@ from .conv import (
     conv2d_nchw_forward,
     im2col_nchw,
 )
-from .elementwise import relu_backward, tanh_backward
+from .elementwise import add_scaled_, relu_backward, tanh_backward
 from .pooling import (
     avgpool2d_nchw_backward,
     avgpool2d_nchw_forward,
@@ -50,6 +51,7 @@ __all__ = [
     "HAVE_NUMBA",
     "KERNELS",
     "PAIRS",
+    "add_scaled_",
     "avgpool2d_nchw_backward",
     "avgpool2d_nchw_forward",
     "check_pool_padding",
