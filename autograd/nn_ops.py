@@ -13,7 +13,6 @@ from .ops import (
     EXP,
     LOG,
     LOGSUMEXP,
-    MATMUL,
     MAXIMUM,
     RESHAPE,
     SIGMOID,
@@ -23,7 +22,6 @@ from .ops import (
     logsumexp_forward,
     op,
     register_ops,
-    swap_last,
 )
 
 
@@ -117,17 +115,19 @@ def _linear_forward(x, w, b):
     return out
 
 
-def _as_rows(a, width):
-    """``a`` with every leading axis merged into one: (rows, width)."""
-    return RESHAPE(a, shape=(-1, width))
+def _rows(a, width):
+    """``a`` as a matrix of ``width`` columns, every leading axis merged into the rows."""
+    return a if a.ndim == 2 else a.reshape(-1, width)
 
 
 # x @ w.T + b as one node instead of three (transpose, matmul, broadcast add), with one
-# rule per input so a first layer never computes the gradient of its data
+# rule per input so a first layer never computes the gradient of its data. The rules use
+# operators and methods, which NumPy arrays and Tensors share: on raw data they cost no
+# op dispatch, on Tensors (create_graph) they record matmul/transpose/sum nodes.
 LINEAR = op("linear", _linear_forward, None, (
-    lambda g, out, x, w, b: MATMUL(g, w),
-    lambda g, out, x, w, b: MATMUL(swap_last(_as_rows(g, w.shape[0])), _as_rows(x, w.shape[1])),
-    lambda g, out, x, w, b: SUM(_as_rows(g, w.shape[0]), axis=0),
+    lambda g, out, x, w, b: g @ w,
+    lambda g, out, x, w, b: _rows(g, w.shape[0]).T @ _rows(x, w.shape[1]),
+    lambda g, out, x, w, b: _rows(g, w.shape[0]).sum(axis=0),
 ))
 
 register_ops(globals())
