@@ -6,6 +6,7 @@ the scalar ``Value``. Nodes point at their parents, never at their children or a
 closure over themselves: a graph has no reference cycle and is freed by reference
 counting as soon as its root is dropped.
 """
+import itertools
 import operator
 from sys import getrefcount
 
@@ -54,7 +55,7 @@ class Node:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "op", "parents", "params",
-                 "_hooks", "_retains_grad", "__weakref__")
+                 "_hooks", "_retains_grad", "_seq", "__weakref__")
     is_array = True  # Tensor: gradients are reduced back to the parent's shape
     empty_grad = None  # what .grad holds before any backward (Value: 0.0, as micrograd)
 
@@ -70,6 +71,7 @@ class Node:
         node.params = params
         node._hooks = None
         node._retains_grad = False
+        node._seq = new_sequence_number()  # larger than its parents': see backward
         return node
 
     def register_hook(self, hook):
@@ -106,21 +108,29 @@ class HookHandle:
             self._hooks.remove(self._hook)
 
 
-def topological_order(roots, follow=operator.attrgetter("requires_grad")):
+new_sequence_number = itertools.count(1).__next__
+"""Numbers every node as it is made (``_seq``): a node's number is larger than its parents'."""
+_SEQUENCE_NUMBER = operator.attrgetter("_seq")
+
+
+def topological_order(roots, follow=None):
     """Nodes reachable from ``roots`` through parents that ``follow`` accepts (by default those
-    requiring grad), parents before children; no recursion."""
-    order, seen = [], set()
-    stack = [(root, False) for root in roots]
+    requiring grad), parents before children; no recursion.
+
+    Every node is numbered when it is made, so after its parents: the order is one
+    traversal and a sort by that number, in C, with no post-order bookkeeping per node.
+    """
+    seen = {id(root): root for root in roots}  # also the nodes found, in the order found
+    stack = list(seen.values())
+    pop, push = stack.pop, stack.append
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            for p in node.parents:  # a loop, not extend(generator): 40% faster on 65k nodes
-                if id(p) not in seen and follow(p):
-                    stack.append((p, False))
+        for p in pop().parents:
+            key = id(p)
+            if key not in seen and (p.requires_grad if follow is None else follow(p)):
+                seen[key] = p
+                push(p)
+    order = list(seen.values())
+    order.sort(key=_SEQUENCE_NUMBER)
     return order
 
 
@@ -212,7 +222,8 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 key = id(parent)  # written out, not _add_pending: a call per edge costs
                 previous = get(key)
                 pending[key] = parent_grad if previous is None else previous + parent_grad
-            grads = parent_grad = None  # else they would hold on to gradients a leaf could adopt
+            # else they would hold on to gradients a leaf could adopt
+            grads = parent_grad = previous = None
             if not retain_graph:
                 node.params = RELEASED
     finally:

@@ -100,6 +100,7 @@ class Tensor(Node):
         self.data = as_array(data, dtype)
         self.grad, self.requires_grad, self.op, self.parents = None, False, None, ()
         self.params, self._hooks, self._retains_grad = None, None, False
+        self._seq = engine.new_sequence_number()
         if requires_grad:
             self.requires_grad_(True)
 

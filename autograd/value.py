@@ -64,6 +64,7 @@ class Value(Node):
             raise TypeError(f"Value holds a real number; got {type(data).__name__}")
         self.data, self.grad, self.requires_grad = float(data), 0.0, bool(requires_grad)
         self.op, self.parents, self.params, self._hooks, self._retains_grad = None, (), None, None, False
+        self._seq = engine.new_sequence_number()
 
     # --- what the engine and the ops need -------------------------------------------
 

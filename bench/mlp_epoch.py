@@ -38,6 +38,7 @@ def kissgrad(quick=False):
     from autograd import Tensor
 
     x, y = _data(quick)
+    x = Tensor(x)  # indexed per batch, as the PyTorch worker indexes its tensor
     layers = [nn.Linear(a, b) for a, b in zip(SIZES[:-1], SIZES[1:])]
     for layer, (w, b) in zip(layers, initial_weights()):
         layer.weight.data[...], layer.bias.data[...] = w, b
@@ -48,7 +49,7 @@ def kissgrad(quick=False):
     def run():
         epoch[0] += 1
         for index in _batches(len(x), epoch[0]):
-            loss = F.cross_entropy(model(Tensor(x[index])), y[index])
+            loss = F.cross_entropy(model(x[index]), y[index])
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -448,6 +448,26 @@ def test_retain_grad_accumulates_and_needs_grad():
         Tensor([1.0]).retain_grad()
 
 
+# --- order: every node is numbered when made, after its parents ---------------------------
+
+def test_topological_order_puts_parents_before_children():
+    from autograd.engine import topological_order
+
+    a = leaf([1.0, 2.0])
+    b = a * 2.0
+    c = leaf([3.0, 4.0])  # a leaf made after an op node that it meets later
+    d = (b * c).exp()
+    e = d + b.sin() + c  # a diamond: b and c reach e along two paths each
+    order = topological_order([e])
+    position = {id(n): i for i, n in enumerate(order)}
+    assert len(position) == len(order)  # each node once
+    for node in order:
+        assert all(position[id(p)] < position[id(node)] for p in node.parents if p.requires_grad)
+    e.sum().backward()
+    assert_close(a.grad, 2 * (c.data * np.exp(b.data * c.data) + np.cos(b.data)))
+    assert_close(c.grad, b.data * np.exp(b.data * c.data) + 1.0)
+
+
 # --- a leaf adopts a gradient nothing else holds, and copies every other --------------
 
 def _spy_op(kept):

@@ -60,15 +60,20 @@ _softmax_xent_bwd = _pick(_softmax_xent_bwd_loops, _softmax_xent_bwd_numpy)
 
 
 def _as_ncd(x, target):
-    """Logits ``(N, C, *d)`` as ``(N, C, D)`` and labels ``(N, *d)`` as ``(N, D)``, checked."""
+    """Logits ``(N, C, *d)`` as ``(N, C, D)`` and labels ``(N, *d)`` as ``(N, D)``."""
     n, c = x.shape[:2]
+    d = target.size // n if n else 0
+    return x.reshape(n, c, d), target.reshape(n, d)
+
+
+def _checked_labels(x, target):
+    """``target`` as int64 labels, after checking their shape and range against logits ``x``."""
     target = np.asarray(target, dtype=np.int64)
     if target.shape != x.shape[:1] + x.shape[2:]:
         raise ValueError(f"labels of shape {target.shape} do not fit logits of shape {x.shape}")
-    if target.size and (target.min() < 0 or target.max() >= c):  # the loops do not check
-        raise IndexError(f"a label is out of range for {c} classes")
-    d = target.size // n if n else 0
-    return x.reshape(n, c, d), target.reshape(n, d)
+    if target.size and (target.min() < 0 or target.max() >= x.shape[1]):  # the loops do not check
+        raise IndexError(f"a label is out of range for {x.shape[1]} classes")
+    return target
 
 
 def softmax_cross_entropy_forward(x, target):
@@ -76,15 +81,20 @@ def softmax_cross_entropy_forward(x, target):
 
     ``x`` is ``(N, C, *d)`` logits, ``target`` ``(N, *d)`` integer labels in range.
     """
+    target = _checked_labels(x, target)
     x3, t2 = _as_ncd(x, target)
-    return _softmax_xent_fwd(x3, t2).reshape(np.shape(target))
+    return _softmax_xent_fwd(x3, t2).reshape(target.shape)
 
 
 def softmax_cross_entropy_backward(g, x, target, loss):
     """Return ``g * (softmax(x, axis=1) - onehot(target))``, of ``x.shape``.
 
-    ``loss`` is the forward's output: ``loss + x[target]`` gives back the logsumexp.
+    ``loss`` is the forward's output: ``loss + x[target]`` gives back the logsumexp. The
+    labels are those the forward checked, so they are not checked again.
     """
+    target = np.asarray(target, dtype=np.int64)
     x3, t2 = _as_ncd(x, target)
-    g2 = np.broadcast_to(g, np.shape(target)).reshape(t2.shape).astype(x.dtype, copy=False)
+    if np.shape(g) != target.shape:
+        g = np.broadcast_to(g, target.shape)
+    g2 = np.asarray(g, dtype=x.dtype).reshape(t2.shape)
     return _softmax_xent_bwd(g2, x3, t2, loss.reshape(t2.shape)).reshape(x.shape)
