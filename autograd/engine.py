@@ -159,15 +159,23 @@ def _call_rule(node, g, create_graph):
         inputs, out = parents, node
     elif len(parents) == 2:  # most nodes; a list comprehension costs twice as much (3.11)
         inputs, out = (parents[0].data, parents[1].data), node.data
+    elif len(parents) == 1:
+        inputs, out = (parents[0].data,), node.data
     else:
         inputs, out = [p.data for p in parents], node.data
     if op.rules is not None:
-        params = params or _NO_PARAMS
-        return [rule(g, out, *inputs, **params) if parent.requires_grad else None
-                for rule, parent in zip(op.rules, parents)]
+        return _call_rules(op.rules, parents, g, out, inputs, params or _NO_PARAMS)
     if params is None:  # most nodes: no ** unpacking
         return op.backward(g, out, *inputs)
     return op.backward(g, out, *inputs, **params)
+
+
+def _call_rules(rules, parents, g, out, inputs, params):
+    """One rule per input, run only for the parents that require grad (None for the others)."""
+    grads = []
+    for rule, parent in zip(rules, parents):
+        grads.append(rule(g, out, *inputs, **params) if parent.requires_grad else None)
+    return grads
 
 
 def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):

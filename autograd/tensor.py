@@ -152,9 +152,9 @@ class Tensor(Node):
         elif self.grad is None:
             if not (sole_reference and _adoptable(g, dtype)):
                 g = np.array(g, dtype=dtype)  # own copy: g may be shared, or a view of an array
-            self.grad = self._constant(g)
+            self.grad = Tensor._node(g, None, (), None, False)
         else:
-            self.grad = self._constant((self.grad.data + g).astype(dtype, copy=False))
+            self.grad = Tensor._node(np.asarray(self.grad.data + g, dtype=dtype), None, (), None, False)
 
     # --- attributes -----------------------------------------------------------------
 
