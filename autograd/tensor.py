@@ -129,6 +129,9 @@ class Tensor(Node):
             parents, inputs = args, (args[0].data,)
         elif len(args) == 2 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor):
             parents, inputs = args, (args[0].data, args[1].data)
+        elif (len(args) == 3 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor)
+              and isinstance(args[2], Tensor)):  # linear's x, w, b
+            parents, inputs = args, (args[0].data, args[1].data, args[2].data)
         else:
             parents = tuple(a if isinstance(a, Tensor) else self._lift(a) for a in args)
             inputs = [p.data for p in parents]

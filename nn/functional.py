@@ -260,7 +260,8 @@ def _class_labels(name, input, target, ignore_index):
                          f"{input.shape} (expected labels of shape {expected})")
     classes = input.shape[1]
     ignore_is_a_class = 0 <= ignore_index < classes
-    if target.size == 0 or (not ignore_is_a_class and 0 <= target.min() and target.max() < classes):
+    if target.size == 0 or (not ignore_is_a_class and 0 <= np.minimum.reduce(target, axis=None)
+                            and np.maximum.reduce(target, axis=None) < classes):
         return target, None  # the common case, in two reductions instead of six passes
     ignored = target == ignore_index
     bad = ((target < 0) | (target >= classes)) & ~ignored

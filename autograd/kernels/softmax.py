@@ -71,7 +71,9 @@ def _checked_labels(x, target):
     target = np.asarray(target, dtype=np.int64)
     if target.shape != x.shape[:1] + x.shape[2:]:
         raise ValueError(f"labels of shape {target.shape} do not fit logits of shape {x.shape}")
-    if target.size and (target.min() < 0 or target.max() >= x.shape[1]):  # the loops do not check
+    # the loops do not check; the ufuncs' own reduce skips ndarray.min's Python layer
+    if target.size and (np.minimum.reduce(target, axis=None) < 0
+                        or np.maximum.reduce(target, axis=None) >= x.shape[1]):
         raise IndexError(f"a label is out of range for {x.shape[1]} classes")
     return target
 
