@@ -279,6 +279,27 @@ def test_everything_works_without_numba():
     np.testing.assert_allclose([float(v) for v in out.split()], _losses(), rtol=1e-5)
 
 
+def test_numba_is_imported_only_when_a_kernel_first_runs():
+    pytest.importorskip("numba", reason="numba (optional at run time) is not installed")
+    out = _run("""
+        import sys
+        import numpy as np
+        import nn
+        from autograd import Tensor, Value, kernels
+        from autograd.kernels import elementwise
+        v = Value(2.0)
+        (v * v).relu().backward()  # scalar code never needs a kernel
+        print("numba" in sys.modules, kernels.PAIRS["relu_bwd"][0].__module__)
+        x = Tensor(np.array([-1.0, 2.0]), requires_grad=True)
+        x.relu().sum().backward()  # the first kernel call jits it and takes its stand-in's place
+        jitted = kernels.PAIRS["relu_bwd"][0]
+        print("numba" in sys.modules, elementwise._relu_bwd is jitted, type(jitted).__name__)
+        print(x.grad.data.tolist())
+    """)
+    assert out.split() == ["False", "autograd.kernels._backend", "True", "True", "CPUDispatcher",
+                           "[0.0,", "1.0]"]
+
+
 def test_an_unknown_kernel_choice_is_an_error():
     with pytest.raises(AssertionError, match="KISSGRAD_KERNELS must be"):
         _run("import autograd", KISSGRAD_KERNELS="cuda")

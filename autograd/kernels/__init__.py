@@ -2,9 +2,10 @@
 
 Layout NCHW throughout: inputs ``(N, C, H, W)``, conv weights ``(O, C, kh, kw)``.
 Each kernel is a pair: ``_name_loops``, explicit loops that are valid Python and fast
-under Numba, and ``_name_numpy``, its vectorised twin and the reference. At import
-the loops are jitted (``njit(cache=True)``, so a second process loads them from the
-cache instead of compiling) when Numba is installed, else the twin is used::
+under Numba, and ``_name_numpy``, its vectorised twin and the reference. When Numba is
+installed the loops are used, jitted on a kernel's first call (``njit(cache=True)``, so a
+second process loads them from the cache instead of compiling; Numba itself is imported
+only then), else the twin is used::
 
     _maxpool2d_fwd = _pick(_maxpool2d_fwd_loops, _maxpool2d_fwd_numpy)
 

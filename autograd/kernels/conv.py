@@ -6,11 +6,8 @@ the input's shape, is the one kernel here with jitted loops and a NumPy twin.
 """
 import numpy as np
 
-from ._backend import HAVE_NUMBA, _pick
+from ._backend import _pick
 from .shapes import _padded, _windows, conv2d_output_shape, pair, pool_output_shape
-
-if HAVE_NUMBA:
-    from ._backend import njit
 
 # --- convolution (cross-correlation, as PyTorch's conv2d) ---------------------------
 #
@@ -19,17 +16,6 @@ if HAVE_NUMBA:
 # the output or of the incoming gradient. (Measured on 2 cores, batch 64, the second
 # conv of cnn_step: forward 0.3 ms with this layout against 12 ms for the row layout
 # ``(N*OH*OW, C*kh*kw) @ w.T``, where np.matmul on the transposed operand falls off BLAS.)
-
-
-def _valid_range(offset, stride, pad, size, count):
-    """Output positions ``o`` in [lo, hi) whose input ``o * stride + offset - pad`` is inside."""
-    lo = max(0, -((offset - pad) // stride))  # ceil((pad - offset) / stride)
-    hi = min(count, (size - 1 - offset + pad) // stride + 1)
-    return lo, max(lo, hi)
-
-
-if HAVE_NUMBA:
-    _valid_range = njit(cache=True, inline="always")(_valid_range)
 
 
 def _im2col_numpy(x, kh, kw, sh, sw, ph, pw, out_h, out_w):

@@ -6,11 +6,8 @@ PyTorch (``ceil_mode=False``, padding at most half the kernel, ``count_include_p
 """
 import numpy as np
 
-from ._backend import HAVE_NUMBA, _pick
+from ._backend import _pick, jit_inline
 from .shapes import _padded, _windows, pair, pool_output_shape, window_view
-
-if HAVE_NUMBA:
-    from ._backend import njit
 
 # --- pooling ------------------------------------------------------------------------
 
@@ -58,8 +55,7 @@ def _window_max(plane, y0, x0, kh, kw, lowest):
     return best, at
 
 
-if HAVE_NUMBA:  # inlined, so that a constant window size unrolls
-    _window_max = njit(cache=True, inline="always")(_window_max)
+jit_inline(globals(), "_window_max")  # inlined, so that a constant window size unrolls
 
 
 def _maxpool2x2_loops(x, out_h, out_w, out, argmax):
@@ -85,8 +81,7 @@ def _maxpool2x2_loops(x, out_h, out_w, out, argmax):
     return out, argmax
 
 
-if HAVE_NUMBA:
-    _maxpool2x2_loops = njit(cache=True, inline="always")(_maxpool2x2_loops)
+jit_inline(globals(), "_maxpool2x2_loops")
 
 
 def _maxpool2d_fwd_loops(x, kh, kw, sh, sw, ph, pw, out_h, out_w, lowest):
