@@ -235,7 +235,7 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 key = id(parent)  # written out, not _add_pending: a call per edge costs
                 previous = get(key)
                 pending[key] = parent_grad if previous is None else previous + parent_grad
-            # else they would hold on to gradients a leaf could adopt
+            # let go of this node's gradients: a reference kept here would stop a leaf adopting one
             grads = parent_grad = previous = None
             if not retain_graph:
                 node.params = RELEASED
