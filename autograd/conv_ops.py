@@ -4,7 +4,7 @@ These are fused entries, for speed: written with getitem/matmul ops a convolutio
 would record kh * kw nodes; here one node calls an im2col + GEMM kernel
 (``autograd.kernels``). In the fast path (no ``create_graph``) the rules run the
 kernels on raw arrays, reusing what the forward saved (conv2d's im2col columns, max
-pooling's winners: see ``Saved``), and conv2d has one rule per input, so a first
+pooling's winners: see ``ops.Saved``), and conv2d has one rule per input, so a first
 layer's input gradient is never computed. Under ``create_graph`` the same rules record
 nodes, and stay differentiable because every backward is itself an op whose backward
 is one of the others (each is linear in each input, so the adjoints close up):
@@ -26,7 +26,6 @@ op (inputs)                       gradient per input, ``u`` arriving at the op
 Max pooling is piecewise linear: its gradient depends on ``x`` only through which
 element wins each window (a constant of the graph, ``argmax``), and is linear in ``u``.
 """
-from .engine import Node
 from .kernels import (
     avgpool2d_nchw_backward,
     avgpool2d_nchw_forward,
@@ -41,38 +40,8 @@ from .kernels import (
     pair,
     pool_output_shape,
 )
-from .ops import SUM, op, raw, register_ops
+from .ops import SUM, Saved, op, raw, register_ops, saved_array
 from .tensor import as_tensor
-
-# --- what a forward leaves for its backward -------------------------------------------
-
-
-class Saved:
-    """Arrays a forward leaves for its backward: conv2d's im2col columns, max pooling's winners.
-
-    Passed as the ``saved`` param (an op has one output, so this is where the extras go).
-    The forward fills it on its first call only, so a rule always sees the arrays of the
-    forward that made its node (gradcheck calls forwards again on shifted inputs); the
-    engine drops it with the node's other params after backward, unless retain_graph.
-    """
-
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = None
-
-    def keep(self, value):
-        if self.value is None:
-            self.value = value
-
-    def __repr__(self):
-        return "Saved()"
-
-
-def _saved(saved, g):
-    """The saved array for a rule running on raw data; None on nodes (create_graph) or if none."""
-    return None if saved is None or isinstance(g, Node) else saved.value
-
 
 # --- convolution --------------------------------------------------------------------
 
@@ -90,7 +59,7 @@ def _conv2d_grad_input(g, out, x, w, *bias, stride, padding, saved=None):
 
 def _conv2d_grad_weight(g, out, x, w, *bias, stride, padding, saved=None):
     return CONV2D_BACKWARD_WEIGHT(g, x, w_shape=w.shape, stride=stride, padding=padding,
-                                  cols=_saved(saved, g))
+                                  cols=saved_array(saved, g))
 
 
 def _conv2d_grad_bias(g, out, x, w, *bias, stride, padding, saved=None):
@@ -135,7 +104,7 @@ def _max_pool2d_forward(x, kernel_size, stride, padding, saved=None):
 
 def _max_pool2d_backward(g, out, x, kernel_size, stride, padding, saved=None):
     # the winners (ties go to the first maximum) as the forward found them, else found again
-    argmax = _saved(saved, g)
+    argmax = saved_array(saved, g)
     if argmax is None:
         argmax = maxpool2d_nchw_forward(raw(x), kernel_size, stride, padding)[1]
     return (MAX_POOL2D_BACKWARD(g, argmax=argmax, x_shape=x.shape, kernel_size=kernel_size,

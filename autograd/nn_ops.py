@@ -21,7 +21,9 @@ from .ops import (
     finite_peak,
     logsumexp_forward,
     op,
+    raw,
     register_ops,
+    saved_array,
 )
 
 
@@ -58,23 +60,40 @@ def label_index(target):
     return (grid[0], target) + tuple(grid[1:])
 
 
-def _softmax_cross_entropy_backward(g, out, x, target):
+def _softmax_cross_entropy_forward(x, target, mean=False, saved=None):
+    loss = softmax_cross_entropy_forward(x, target)
+    if not mean:
+        return loss
+    if saved is not None:
+        saved.keep(loss)  # the backward recovers each sample's logsumexp from its loss
+    return np.add.reduce(loss, axis=None) / loss.size
+
+
+def _softmax_cross_entropy_backward(g, out, x, target, mean=False, saved=None):
     # d loss_n / d x_nc = softmax_nc - onehot_nc, softmax recomputed from x (not saved)
+    if mean:  # each sample's share of the mean: g / N
+        g = g * constant_like(x, np.full(np.shape(target), 1.0 / np.size(target), dtype=raw(x).dtype))
     if isinstance(x, Node):  # create_graph: table ops, so second derivatives flow through it
         g = RESHAPE(g, shape=g.shape[:1] + (1,) + g.shape[1:])
         probs = EXP(x - LOGSUMEXP(x, axis=1, keepdims=True))
         onehot = constant_like(x, one_hot_axis1(target, x.shape, x.data.dtype))
         return (g * (probs - onehot),)
-    # raw data: the same formula in a kernel; logsumexp(x) = out + x[target] comes back from
-    # the forward's output, so no reduction runs again
+    # raw data: the same formula in a kernel; logsumexp(x) = loss + x[target] comes back from
+    # the per-sample losses (the output, or what a mean's forward saved), so no reduction
+    # runs again
+    if mean:
+        out = saved_array(saved, g)
+        out = softmax_cross_entropy_forward(x, target) if out is None else out
     return (softmax_cross_entropy_backward(g, x, target, out),)
 
 
 # Per-sample cross-entropy of logits x (N, C, *d) and integer labels (N, *d), classes on
-# axis 1: logsumexp(x) - x[target], one pass per row in a kernel. Speed: no log_softmax
-# array, no integer-index gather whose backward scatters with np.add.at; stability:
-# logsumexp subtracts the max.
-SOFTMAX_CROSS_ENTROPY = op("softmax_cross_entropy", softmax_cross_entropy_forward, None,
+# axis 1: logsumexp(x) - x[target], one pass per row in a kernel; ``mean=True`` gives their
+# mean in the same node (F.cross_entropy's default: one node and no mean op to run and
+# backpropagate through; pass ``saved=Saved()`` to keep the per-sample losses for the
+# backward). Speed: no log_softmax array, no integer-index gather whose backward scatters
+# with np.add.at; stability: logsumexp subtracts the max.
+SOFTMAX_CROSS_ENTROPY = op("softmax_cross_entropy", _softmax_cross_entropy_forward, None,
                            _softmax_cross_entropy_backward)
 
 

@@ -63,6 +63,38 @@ def op(name, forward, scalar, backward):
     return Op(name, forward, scalar, backward)
 
 
+# --- what a forward leaves for its backward -------------------------------------------
+
+
+class Saved:
+    """Arrays a forward leaves for its backward: conv2d's im2col columns, max pooling's winners,
+    the per-sample losses behind a mean cross-entropy.
+
+    Passed as the ``saved`` param (an op has one output, so this is where the extras go).
+    The forward fills it on its first call only, so a rule always sees the arrays of the
+    forward that made its node (gradcheck calls forwards again on shifted inputs); the
+    engine drops it with the node's other params after backward, unless retain_graph.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = None
+
+    def keep(self, value):
+        """Remember ``value`` unless an earlier forward already left one."""
+        if self.value is None:
+            self.value = value
+
+    def __repr__(self):
+        return "Saved()"
+
+
+def saved_array(saved, g):
+    """The saved array for a rule running on raw data; None on nodes (create_graph) or if none."""
+    return None if saved is None or isinstance(g, Node) else saved.value
+
+
 # --- helpers shared by rules: each accepts raw data and nodes alike -------------------
 
 def raw(x):

@@ -8,6 +8,7 @@ The fused ops (``log_softmax``, ``softmax``, softmax-cross-entropy, ``softplus``
 import numpy as np
 
 from autograd import Tensor, as_tensor, nn_ops, where
+from autograd.ops import Saved
 from autograd.random import default_generator
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -326,6 +327,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if raw.dtype.kind in "iu":
         labels, ignored = _class_labels("cross_entropy", input, raw, ignore_index)
         weights = _sample_weights(labels, ignored, weight, input.dtype)
+        if weights is None and not label_smoothing and reduction == "mean" and labels.size:
+            # the common case in one node: the mean folded into the op
+            return nn_ops.SOFTMAX_CROSS_ENTROPY(input, target=labels, mean=True, saved=Saved())
         loss = nn_ops.SOFTMAX_CROSS_ENTROPY(input, target=labels)
         if weights is not None:
             loss = loss * weights

@@ -3,6 +3,7 @@ import numpy as np
 from op_cases import Case
 
 from autograd import nn_ops
+from autograd.ops import Saved
 
 
 def labels_for(shape):
@@ -19,6 +20,12 @@ CASES = [
     Case("softmax_cross_entropy",
          lambda x: nn_ops.SOFTMAX_CROSS_ENTROPY(x, target=labels_for(x.shape)),
          shapes=[(4, 3), (2, 3, 2)]),
+    Case("softmax_cross_entropy",
+         lambda x: nn_ops.SOFTMAX_CROSS_ENTROPY(x, target=labels_for(x.shape), mean=True, saved=Saved()),
+         shapes=[(4, 3), (2, 3, 2)], label="mean"),
+    Case("softmax_cross_entropy",  # without saved losses the backward recomputes them
+         lambda x: nn_ops.SOFTMAX_CROSS_ENTROPY(x, target=labels_for(x.shape), mean=True),
+         shapes=[(3, 4)], label="mean-unsaved"),
     Case("linear", lambda x, w, b: nn_ops.LINEAR(x, w, b),
          shapes=[((4, 3), (2, 3), (2,)), ((3,), (2, 3), (2,)), ((2, 2, 3), (4, 3), (4,))]),
     Case("softplus", lambda x: nn_ops.SOFTPLUS(x), shapes=[(), (2, 3)], domain=(-4.0, 4.0)),
