@@ -401,6 +401,21 @@ def test_cross_entropy_ignore_index_and_weight(ignore_index):
     np.testing.assert_allclose(none.data, per_sample * kept)
 
 
+def test_cross_entropy_mean_is_one_node_and_backwards_twice_with_retain_graph():
+    logits = rand(4, 3, seed=8)
+    labels = np.array([0, 2, 1, 2])
+    loss = F.cross_entropy(logits, labels)
+    assert loss.grad_fn == "softmax_cross_entropy" and loss.shape == ()
+    assert loss.item() == pytest.approx(_per_sample_cross_entropy(logits.data, labels).mean())
+    loss.backward(retain_graph=True)
+    first = logits.grad.data.copy()
+    shifted = logits.data - logits.data.max(axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(first, (probs - np.eye(3)[labels]) / 4, rtol=1e-10)
+    loss.backward()  # the per-sample losses the forward kept are still there
+    np.testing.assert_allclose(logits.grad.data, 2 * first, rtol=1e-12)
+
+
 def test_cross_entropy_label_checks_with_ignore_index_a_class():
     x = Tensor(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="label 7 is out of range"):
