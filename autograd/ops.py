@@ -321,7 +321,7 @@ CAST = op("cast", lambda x, dtype: x.astype(dtype), None,
 
 # --- reductions ---------------------------------------------------------------------
 
-def _reduced_count(shape, axis):
+def reduced_count(shape, axis):
     """How many elements a reduction over ``axis`` (None, an int or a tuple) combines into one."""
     if axis is None:
         return math.prod(shape)
@@ -332,7 +332,7 @@ def _mean(x, axis=None, keepdims=False):
     # np.mean's own sum and division without its Python layers (~4 us a call); np.mean itself
     # for integers (a float64 mean), float16 (summed in float32) and empty arrays (its warning)
     if x.dtype.kind == "f" and x.dtype.itemsize >= 4 and x.size:
-        return np.add.reduce(x, axis=axis, keepdims=keepdims) / _reduced_count(x.shape, axis)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims) / reduced_count(x.shape, axis)
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 

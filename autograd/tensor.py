@@ -367,10 +367,11 @@ class Tensor(Node):
 
     def var(self, axis=None, keepdims=False, ddof=0):
         """Variance over ``axis`` with NumPy's default ``ddof=0`` (PyTorch's default is 1)."""
-        count = self.size // max(int(np.prod(O.kept_shape(self.shape, axis))), 1)
+        mean = self.mean(axis=axis, keepdims=True)  # first: it names a bad axis
+        count = O.reduced_count(self.shape, tuple(axis) if isinstance(axis, list) else axis)
         if count - ddof <= 0:
             raise ValueError(f"var over {count} element(s) with ddof={ddof} has no degrees of freedom")
-        centered = self - self.mean(axis=axis, keepdims=True)
+        centered = self - mean
         return (centered * centered).sum(axis=axis, keepdims=keepdims) / (count - ddof)
 
     def argmax(self, axis=None, keepdims=False):
