@@ -54,7 +54,7 @@ class Node:
     accumulates its gradient; everything the engine needs is in these slots.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "op", "parents", "params",
+    __slots__ = ("raw", "grad", "requires_grad", "op", "parents", "params",
                  "_hooks", "_retains_grad", "_seq", "__weakref__")
     is_array = True  # Tensor: gradients are reduced back to the parent's shape
     empty_grad = None  # what .grad holds before any backward (Value: 0.0, as micrograd)
@@ -63,7 +63,7 @@ class Node:
     def _node(cls, data, op, parents, params, requires_grad):
         """A new node of this class, bypassing ``__init__``'s checks (the ops' hot path)."""
         node = object.__new__(cls)  # one statement per slot: packing them in tuples is slower
-        node.data = data
+        node.raw = data
         node.grad = cls.empty_grad
         node.requires_grad = requires_grad
         node.op = op
@@ -140,7 +140,7 @@ def _run_hooks(node, g, create_graph):
         wrapped = g if create_graph else node._wrap(g)
         result = hook(wrapped)
         if result is not None:
-            g = result if create_graph else getattr(result, "data", result)
+            g = result if create_graph else getattr(result, "raw", result)
     return g
 
 
@@ -158,11 +158,11 @@ def _call_rule(node, g, create_graph):
     if create_graph:
         inputs, out = parents, node
     elif len(parents) == 2:  # most nodes; a list comprehension costs twice as much (3.11)
-        inputs, out = (parents[0].data, parents[1].data), node.data
+        inputs, out = (parents[0].raw, parents[1].raw), node.raw
     elif len(parents) == 1:
-        inputs, out = (parents[0].data,), node.data
+        inputs, out = (parents[0].raw,), node.raw
     else:
-        inputs, out = [p.data for p in parents], node.data
+        inputs, out = [p.raw for p in parents], node.raw
     if op.rules is not None:
         return _call_rules(op.rules, parents, g, out, inputs, params or _NO_PARAMS)
     if params is None:  # most nodes: no ** unpacking
@@ -221,15 +221,15 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
             parents = node.parents
             if len(parents) == 2 and node.params is None and node.op.rules is None and not create_graph:
                 # most nodes (a binary op on raw data): the rule called here, saving a call
-                grads = node.op.backward(g, node.data, parents[0].data, parents[1].data)
+                grads = node.op.backward(g, node.raw, parents[0].raw, parents[1].raw)
             else:
                 grads = _call_rule(node, g, create_graph)
             is_array = node.is_array  # parents are of the node's kind
             for parent, parent_grad in zip(parents, grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                if is_array and parent_grad.shape != parent.data.shape:
-                    parent_grad = SUM_TO(parent_grad, shape=parent.data.shape)
+                if is_array and parent_grad.shape != parent.raw.shape:
+                    parent_grad = SUM_TO(parent_grad, shape=parent.raw.shape)
                 if observer is not None:
                     observer.edge(node, parent, parent_grad)
                 key = id(parent)  # written out, not _add_pending: a call per edge costs
@@ -241,7 +241,30 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 node.params = RELEASED
     finally:
         GRAD_MODE.enabled = previous_mode
+    _check_nothing_left(pending)
     return captured
+
+
+class _InPlace:
+    """Whether any recorded in-place op has run (``Tensor._become``): only then can a gradient
+    arrive at a node after its turn, which backward then reports."""
+
+    seen = False
+
+
+IN_PLACE = _InPlace()
+
+
+def note_in_place():
+    """Called by a recorded in-place op (see ``_InPlace``)."""
+    IN_PLACE.seen = True
+
+
+def _check_nothing_left(pending):
+    if pending and IN_PLACE.seen:
+        raise RuntimeError("one of the tensors needed for gradient computation was modified by an "
+                           "in-place operation (t[i] = v, +=, add_) after an op had used it; "
+                           "compute a new tensor instead (torch.cat, torch.stack, x = x + y)")
 
 
 def _add_pending(pending, node, g):
@@ -288,10 +311,10 @@ def _captured_grad(x, g, create_graph, allow_unused):
         raise RuntimeError("grad: one of the inputs was not used to compute the outputs; "
                            "pass allow_unused=True to get None for it")
     if create_graph:
-        if x.is_array and g.dtype != x.data.dtype:  # as .grad does: the input's own dtype
+        if x.is_array and g.dtype != x.raw.dtype:  # as .grad does: the input's own dtype
             from .ops import CAST  # late import, as in backward
-            return CAST(g, dtype=x.data.dtype)
+            return CAST(g, dtype=x.raw.dtype)
         return g
     if x.is_array:  # a fresh, writable copy: g may be the caller's grad_outputs or a view
-        return x._wrap(np.array(g, dtype=x.data.dtype))
+        return x._wrap(np.array(g, dtype=x.raw.dtype))
     return x._wrap(g)

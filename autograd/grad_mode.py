@@ -1,9 +1,11 @@
-"""Whether operations are recorded for backward: `no_grad`, `enable_grad`."""
+"""Whether operations are recorded for backward: `no_grad`, `enable_grad`, per thread."""
 import functools
+import threading
 
 
-class _GradMode:
-    """Holds the global recording switch; one object so lookups stay cheap."""
+class _GradMode(threading.local):
+    """The recording switch, one per thread as in PyTorch: a ``no_grad`` block (or a backward
+    pass) in one thread never changes what another thread records. Each thread starts on."""
 
     enabled = True
 
@@ -42,7 +44,7 @@ class _SetGradMode:
 class no_grad(_SetGradMode):
     """Context manager / decorator: operations inside are not recorded for backward.
 
-    Example: ``with no_grad(): w.data -= lr * w.grad.data``
+    Example: ``with no_grad(): w -= lr * w.grad``
     """
 
     mode = False
@@ -69,3 +71,11 @@ class set_grad_enabled(_SetGradMode):
                 return func(*args, **kwargs)
 
         return wrapper
+
+
+class inference_mode(no_grad):
+    """Context manager / decorator: as ``no_grad`` (kissgrad has no separate inference tensors).
+    ``inference_mode(False)`` records as usual."""
+
+    def __init__(self, mode=True):
+        self.mode = not mode

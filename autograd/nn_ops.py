@@ -4,6 +4,8 @@ Same contract as ``ops.py``: a forward on raw arrays next to a backward rule wri
 with operators and table ops, so ``create_graph=True`` differentiates through them
 again. ``nn.functional`` builds everything else from the core ops.
 """
+import math
+
 import numpy as np
 
 from .engine import Node
@@ -17,13 +19,14 @@ from .ops import (
     RESHAPE,
     SIGMOID,
     SUM,
+    TANH,
     constant_like,
     finite_peak,
     logsumexp_forward,
     op,
-    raw,
     register_ops,
     saved_array,
+    unwrap,
 )
 
 
@@ -72,11 +75,11 @@ def _softmax_cross_entropy_forward(x, target, mean=False, saved=None):
 def _softmax_cross_entropy_backward(g, out, x, target, mean=False, saved=None):
     # d loss_n / d x_nc = softmax_nc - onehot_nc, softmax recomputed from x (not saved)
     if mean:  # each sample's share of the mean: g / N
-        g = g * constant_like(x, np.full(np.shape(target), 1.0 / np.size(target), dtype=raw(x).dtype))
+        g = g * constant_like(x, np.full(np.shape(target), 1.0 / np.size(target), dtype=unwrap(x).dtype))
     if isinstance(x, Node):  # create_graph: table ops, so second derivatives flow through it
         g = RESHAPE(g, shape=g.shape[:1] + (1,) + g.shape[1:])
         probs = EXP(x - LOGSUMEXP(x, axis=1, keepdims=True))
-        onehot = constant_like(x, one_hot_axis1(target, x.shape, x.data.dtype))
+        onehot = constant_like(x, one_hot_axis1(target, x.shape, x.raw.dtype))
         return (g * (probs - onehot),)
     # raw data: the same formula in a kernel; logsumexp(x) = loss + x[target] comes back from
     # the per-sample losses (the output, or what a mean's forward saved), so no reduction
@@ -148,5 +151,58 @@ LINEAR = op("linear", _linear_forward, None, (
     lambda g, out, x, w, b: _rows(g, w.shape[0]).T @ _rows(x, w.shape[1]),
     lambda g, out, x, w, b: _rows(g, w.shape[0]).sum(axis=0),
 ))
+
+
+# --- erf and GELU -------------------------------------------------------------------
+
+_ERF_EACH = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf_forward(x):
+    """The error function elementwise: libm's ``math.erf`` on each element, so exact to the
+    last bit (NumPy has no erf; about 0.15 us an element). Float dtypes are kept."""
+    x = np.asarray(x)
+    return np.asarray(_ERF_EACH(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+# d erf(x)/dx = 2 / sqrt(pi) * exp(-x**2)
+ERF = op("erf", erf_forward, math.erf,
+         lambda g, out, x: (g * (EXP(-(x * x)) * (2.0 / math.sqrt(math.pi))),))
+
+GELU_TANH_K, GELU_TANH_A = math.sqrt(2.0 / math.pi), 0.044715  # tanh form's constants
+
+
+def _gelu_forward(x, approximate="none", saved=None):
+    if approximate == "tanh":  # 0.5 x (1 + tanh(k (x + a x**3)))
+        return 0.5 * x * (1.0 + np.tanh(GELU_TANH_K * (x + GELU_TANH_A * x * x * x)))
+    cdf = 0.5 * (1.0 + erf_forward(x * math.sqrt(0.5)))  # Phi(x), the normal CDF
+    if saved is not None:
+        saved.keep(cdf)
+    return x * cdf
+
+
+def _gelu_scalar(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + math.tanh(GELU_TANH_K * (x + GELU_TANH_A * x * x * x)))
+    return x * (0.5 * (1.0 + math.erf(x * math.sqrt(0.5))))
+
+
+def _gelu_backward(g, out, x, approximate="none", saved=None):
+    if approximate == "tanh":
+        t = TANH((x + x * x * x * GELU_TANH_A) * GELU_TANH_K)
+        slope = (1 - t * t) * ((x * x * (3 * GELU_TANH_A) + 1) * GELU_TANH_K)
+        return (g * ((t + 1) * 0.5 + x * slope * 0.5),)
+    # d (x Phi(x)) / dx = Phi(x) + x phi(x): Phi from the forward when it saved it
+    cdf = saved_array(saved, g)
+    if cdf is None:
+        cdf = (ERF(x * math.sqrt(0.5)) + 1) * 0.5
+    pdf = EXP(x * x * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
+    return (g * (cdf + x * pdf),)
+
+
+# x * Phi(x) ("none", the exact erf form) or PyTorch's tanh approximation ("tanh"). Speed:
+# one node instead of five, and the exact form's backward reuses Phi(x) from the forward
+# (``saved=Saved()``), so erf runs once a step.
+GELU = op("gelu", _gelu_forward, _gelu_scalar, _gelu_backward)
 
 register_ops(globals())

@@ -24,10 +24,14 @@ class Op:
     computes the forward, which is what lets rules serve both paths.
     """
 
-    __slots__ = ("name", "forward", "scalar", "backward", "rules")
+    __slots__ = ("name", "forward", "scalar", "backward", "rules", "promotes")
 
-    def __init__(self, name, forward, scalar, backward):
+    def __init__(self, name, forward, scalar, backward, promotes=None):
         self.name, self.forward, self.scalar = name, forward, scalar
+        # how a Tensor's operands of different dtypes meet (PyTorch's rules, autograd.dtypes):
+        # None: as they are; "common": cast to their promoted dtype; "float": that, and
+        # integers become float32 (true division, exp of an int tensor)
+        self.promotes = promotes
         # a tuple holds one rule per input, each returning that input's gradient: the engine
         # then calls only those its parents need; ``backward`` runs them all
         self.rules = tuple(backward) if isinstance(backward, (tuple, list)) else None
@@ -49,7 +53,7 @@ class Op:
         return f"<op {self.name}>"
 
 
-def op(name, forward, scalar, backward):
+def op(name, forward, scalar, backward, promotes=None):
     """Return a new ``Op``; ``scalar`` may be None for array-only ops.
 
     ``backward`` is one rule returning a gradient per input, or a tuple of rules, one per
@@ -60,7 +64,7 @@ def op(name, forward, scalar, backward):
         CUBE = op("cube", lambda x: x ** 3, lambda x: x ** 3, lambda g, out, x: (g * 3 * x * x,))
         y = CUBE(t)
     """
-    return Op(name, forward, scalar, backward)
+    return Op(name, forward, scalar, backward, promotes)
 
 
 # --- what a forward leaves for its backward -------------------------------------------
@@ -97,9 +101,9 @@ def saved_array(saved, g):
 
 # --- helpers shared by rules: each accepts raw data and nodes alike -------------------
 
-def raw(x):
+def unwrap(x):
     """The raw data of a node, or ``x`` itself."""
-    return x.data if isinstance(x, Node) else x
+    return x.raw if isinstance(x, Node) else x
 
 
 def constant_like(x, data):
@@ -136,7 +140,7 @@ def sum_to_shape(a, shape):
 
 def mask_where(x, condition):
     """A 0/1 constant of ``x``'s dtype marking where ``condition(raw x)`` holds."""
-    data = raw(x)
+    data = unwrap(x)
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         return constant_like(x, condition(data).astype(data.dtype))
     return constant_like(x, 1.0 if condition(data) else 0.0)
@@ -144,7 +148,7 @@ def mask_where(x, condition):
 
 def sign_like(x):
     """sign(x) (0 at 0) as a constant of ``x``'s kind; a float stays a float, not a NumPy scalar."""
-    data = raw(x)
+    data = unwrap(x)
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         return constant_like(x, np.sign(data))
     return constant_like(x, float((data > 0) - (data < 0)))
@@ -195,29 +199,44 @@ def array_sigmoid(x):
 
 # --- arithmetic ---------------------------------------------------------------------
 
-ADD = op("add", np.add, operator.add, lambda g, out, x, y: (g, g))
-SUB = op("sub", np.subtract, operator.sub, lambda g, out, x, y: (g, -g))
-MUL = op("mul", np.multiply, operator.mul, lambda g, out, x, y: (g * y, g * x))
+ADD = op("add", np.add, operator.add, lambda g, out, x, y: (g, g), "common")
+SUB = op("sub", np.subtract, operator.sub, lambda g, out, x, y: (g, -g), "common")
+MUL = op("mul", np.multiply, operator.mul, lambda g, out, x, y: (g * y, g * x), "common")
 # d(x/y)/dy = -x/y^2 = -out/y
-DIV = op("div", np.divide, operator.truediv, lambda g, out, x, y: (g / y, -g * out / y))
+DIV = op("div", np.divide, operator.truediv, lambda g, out, x, y: (g / y, -g * out / y), "float")
 NEG = op("neg", np.negative, operator.neg, lambda g, out, x: (-g,))
+def _pow_backward(g, out, x, exponent):
+    # x ** 0 is flat: gradient 0 everywhere, also at x = 0 where 0 * x ** -1 would be nan
+    return (g * 0 if exponent == 0 else g * exponent * x ** (exponent - 1),)
+
+
 # math.pow raises on a negative base with a fractional exponent instead of going complex
 POW = op("pow", lambda x, exponent: x ** exponent, lambda x, exponent: math.pow(x, exponent),
-         lambda g, out, x, exponent: (g * exponent * x ** (exponent - 1),))
+         _pow_backward)
+
+
+def _pow_base_term(x, y):
+    """y * x^(y-1), with 0 where y = 0 (x^0 is flat; at x = 0 the product would be 0 * inf)."""
+    if isinstance(unwrap(y), float):
+        return 0.0 if unwrap(y) == 0 else y * x ** (y - 1)
+    flat = unwrap(y) == 0
+    if not np.any(flat):
+        return y * x ** (y - 1)
+    return WHERE(constant_like(x, np.zeros((), unwrap(x).dtype)), y * x ** (y - 1), condition=flat)
 
 
 def _pow_tensor_backward(g, out, x, y):
     # d(x^y)/dy = x^y * log(x): 0 at x = 0, where x^y is flat (as in PyTorch), nan for x < 0
     # (math.log would raise on a float, and the rule runs even when y needs no gradient)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if isinstance(raw(x), float) and raw(x) < 0:
+        if isinstance(unwrap(x), float) and unwrap(x) < 0:
             log_x = math.nan
         else:
             log_x = LOG(x + mask_where(x, lambda d: d == 0))  # log(1) = 0 where x = 0
-        return g * y * x ** (y - 1), g * out * log_x
+        return g * _pow_base_term(x, y), g * out * log_x
 
 
-POW_TENSOR = op("pow_tensor", np.power, math.pow, _pow_tensor_backward)
+POW_TENSOR = op("pow_tensor", np.power, math.pow, _pow_tensor_backward, "float")
 
 
 def _as_matrices(g, out, x, y):
@@ -250,12 +269,12 @@ def _matmul_grad_y(g, out, x, y):
 
 
 # one rule per input: a first layer's x @ w never computes the (large) gradient of its data x
-MATMUL = op("matmul", np.matmul, None, (_matmul_grad_x, _matmul_grad_y))
+MATMUL = op("matmul", np.matmul, None, (_matmul_grad_x, _matmul_grad_y), "common")
 
 
 def _maximum_backward(g, out, x, y):
     # at ties each input gets half, so the two halves still sum to g (PyTorch does the same)
-    above, tie = mask_where(x, lambda d: d > raw(y)), mask_where(x, lambda d: d == raw(y))
+    above, tie = mask_where(x, lambda d: d > unwrap(y)), mask_where(x, lambda d: d == unwrap(y))
     share = above + tie * 0.5
     return g * share, g * (1 - share)
 
@@ -265,20 +284,36 @@ def _minimum_backward(g, out, x, y):
     return _maximum_backward(g, out, y, x)
 
 
-MAXIMUM = op("maximum", np.maximum, max, _maximum_backward)
-MINIMUM = op("minimum", np.minimum, min, _minimum_backward)
+MAXIMUM = op("maximum", np.maximum, max, _maximum_backward, "common")
+MINIMUM = op("minimum", np.minimum, min, _minimum_backward, "common")
 WHERE = op("where", lambda x, y, condition: np.where(condition, x, y), None,
-           lambda g, out, x, y, condition: (g * condition, g * np.logical_not(condition)))
+           lambda g, out, x, y, condition: (g * condition, g * np.logical_not(condition)), "common")
 
 # --- elementwise functions ----------------------------------------------------------
 
-EXP = op("exp", np.exp, math.exp, lambda g, out, x: (g * out,))
-LOG = op("log", np.log, math.log, lambda g, out, x: (g / x,))
-SQRT = op("sqrt", np.sqrt, math.sqrt, lambda g, out, x: (g / (out * 2),))
+EXP = op("exp", np.exp, math.exp, lambda g, out, x: (g * out,), "float")
+LOG = op("log", np.log, math.log, lambda g, out, x: (g / x,), "float")
+# log1p and expm1 earn entries for precision: log(1 + x) loses x's digits when |x| is tiny
+LOG1P = op("log1p", np.log1p, math.log1p, lambda g, out, x: (g / (x + 1),), "float")
+EXPM1 = op("expm1", np.expm1, math.expm1, lambda g, out, x: (g * (out + 1),), "float")
+SQRT = op("sqrt", np.sqrt, math.sqrt, lambda g, out, x: (g / (out * 2),), "float")
 # |x| gets subgradient 0 at x = 0
 ABS = op("abs", np.abs, abs, lambda g, out, x: (g * sign_like(x),))
-SIN = op("sin", np.sin, math.sin, lambda g, out, x: (g * COS(x),))
-COS = op("cos", np.cos, math.cos, lambda g, out, x: (-g * SIN(x),))
+SIN = op("sin", np.sin, math.sin, lambda g, out, x: (g * COS(x),), "float")
+COS = op("cos", np.cos, math.cos, lambda g, out, x: (-g * SIN(x),), "float")
+TAN = op("tan", np.tan, math.tan, lambda g, out, x: (g * (1 + out * out),), "float")
+
+
+def _step_op(name, array_forward, scalar_forward):
+    """A piecewise-constant op (sign, floor, ...): gradient 0 everywhere, as PyTorch defines it."""
+    return op(name, array_forward, scalar_forward, lambda g, out, x: (g * 0,))
+
+
+SIGN = _step_op("sign", np.sign, lambda x: float((x > 0) - (x < 0)))
+FLOOR = _step_op("floor", np.floor, lambda x: float(math.floor(x)))
+CEIL = _step_op("ceil", np.ceil, lambda x: float(math.ceil(x)))
+# half to even, as PyTorch and NumPy round (Python's round agrees)
+ROUND = _step_op("round", np.round, lambda x: float(round(x)))
 
 
 def _tanh_backward(g, out, x):
@@ -288,9 +323,9 @@ def _tanh_backward(g, out, x):
     return (g * (1 - out * out),)
 
 
-TANH = op("tanh", np.tanh, math.tanh, _tanh_backward)
+TANH = op("tanh", np.tanh, math.tanh, _tanh_backward, "float")
 SIGMOID = op("sigmoid", array_sigmoid, scalar_sigmoid,
-             lambda g, out, x: (g * out * (1 - out),))
+             lambda g, out, x: (g * out * (1 - out),), "float")
 
 
 def _relu_backward(g, out, x):
@@ -314,10 +349,10 @@ def _inside(d, low, high):
 
 
 # inside [lo, hi] (both ends included, as PyTorch's clamp) the gradient passes unchanged
-CLIP = op("clip", np.clip, None,
+CLIP = op("clamp", np.clip, None,
           lambda g, out, x, a_min, a_max: (g * mask_where(x, lambda d: _inside(d, a_min, a_max)),))
 CAST = op("cast", lambda x, dtype: x.astype(dtype), None,
-          lambda g, out, x, dtype: (CAST(g, dtype=raw(x).dtype),))
+          lambda g, out, x, dtype: (CAST(g, dtype=unwrap(x).dtype),))
 
 # --- reductions ---------------------------------------------------------------------
 
@@ -340,32 +375,39 @@ def _mean(x, axis=None, keepdims=False):
 SUM = op("sum", lambda x, axis=None, keepdims=False: np.add.reduce(x, axis=axis, keepdims=keepdims),
          None, lambda g, out, x, axis=None, keepdims=False: (unreduce(g, x.shape, axis, keepdims),))
 MEAN = op("mean", _mean, None, lambda g, out, x, axis=None, keepdims=False: (
-    unreduce(g, x.shape, axis, keepdims) * (out.size / x.size if x.size else 0.0),))
+    unreduce(g, x.shape, axis, keepdims) * _mean_share(out, x),), "float")
+
+
+def _mean_share(out, x):
+    """What one input element contributes to a mean: 1 / (elements per output element)."""
+    size = np.size(unwrap(x))
+    return np.size(unwrap(out)) / size if size else 0.0
 
 
 def _extremum_backward(g, out, x, axis=None, keepdims=False):
     # tied extrema share the gradient evenly (documented in Tensor.max)
-    hit = mask_where(x, lambda d: d == raw(unreduce(raw(out), x.shape, axis, keepdims)))
+    hit = mask_where(x, lambda d: d == unwrap(unreduce(unwrap(out), x.shape, axis, keepdims)))
     count = SUM(hit, axis=axis, keepdims=keepdims)
     return (unreduce(g / count, x.shape, axis, keepdims) * hit,)
 
 
-MAX = op("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
-         None, _extremum_backward)
-MIN = op("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
-         None, _extremum_backward)
+AMAX = op("amax", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
+          None, _extremum_backward)
+AMIN = op("amin", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
+          None, _extremum_backward)
 
 
 def finite_peak(x, axis):
     """The max over ``axis`` (kept), 0 where it is not finite, so ``x - peak`` never makes NaN."""
-    peak = np.max(x, axis=axis, keepdims=True)
+    peak = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # initial: empty slices
     return np.where(np.isfinite(peak), peak, 0)
 
 
 def logsumexp_forward(x, axis=None, keepdims=False):
     """log(sum(exp(x))) over ``axis``; the max is subtracted first so exp cannot overflow."""
     peak = finite_peak(x, axis)
-    total = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
+    with np.errstate(divide="ignore"):  # log(0) = -inf over an empty slice, as PyTorch
+        total = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
     return total if keepdims else np.squeeze(total, axis=axis)
 
 
@@ -374,11 +416,88 @@ LOGSUMEXP = op("logsumexp", logsumexp_forward, None,
                    unreduce(g, x.shape, axis, keepdims)
                    * EXP(x - unreduce(out, x.shape, axis, keepdims)),))
 
+
+
+def _prod_backward(g, out, x, axis=None, keepdims=False):
+    # d(prod)/dx_i is the product of the others: out / x_i when the slice has no zero. With one
+    # zero x_j, x_j gets the product of the rest and x_i gets (rest / x_i) * x_j: 0, but with
+    # the right derivative in x_j. With two or more zeros every element gets 0 (right at first
+    # order; the second derivative there is taken as 0, which it is not between two zeros).
+    g = unreduce(g, x.shape, axis, keepdims)
+    is_zero = unwrap(x) == 0
+    if not is_zero.any():
+        return (g * unreduce(out, x.shape, axis, keepdims) / x,)
+    ones = constant_like(x, np.ones(x.shape, unwrap(x).dtype))
+    count = np.broadcast_to(np.sum(is_zero, axis=axis, keepdims=True), x.shape)
+    safe = WHERE(ones, x, condition=is_zero)  # the zeros replaced by 1
+    rest = unreduce(PROD(safe, axis=axis, keepdims=True), x.shape, axis, True)
+    zero_value = unreduce(SUM(x * is_zero, axis=axis, keepdims=True), x.shape, axis, True)
+    others = rest / safe * WHERE(zero_value, ones, condition=count == 1)
+    return (g * WHERE(rest, others, condition=is_zero) * (count < 2),)
+
+
+PROD = op("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+          None, _prod_backward)
+
+
+def _norm_backward(g, out, x, axis=None, keepdims=False):
+    # x / |x|; where the norm is 0 (x is all zeros there) the subgradient 0, as PyTorch picks
+    norm = unreduce(out, x.shape, axis, keepdims)
+    return (unreduce(g, x.shape, axis, keepdims) * x / (norm + mask_where(norm, lambda d: d == 0)),)
+
+
+# the L2 norm earns an entry for its gradient at 0, where sqrt(sum(x * x)) would give nan
+NORM = op("norm", lambda x, axis=None, keepdims=False: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
+          None, _norm_backward, "float")
+
+
+def reverse_along(x, axis):
+    """``x`` with ``axis`` reversed (a getitem, so it works on raw arrays and on nodes)."""
+    return GETITEM(x, index=(slice(None),) * (axis % x.ndim) + (slice(None, None, -1),))
+
+
+# the sum of g over every later position is a cumsum of the reversed gradient, reversed back
+CUMSUM = op("cumsum", lambda x, axis: np.cumsum(x, axis=axis), None,
+            lambda g, out, x, axis: (reverse_along(CUMSUM(reverse_along(g, axis), axis=axis), axis),))
+
+
+def _index_grids(indices, axis):
+    """Open index grids that address ``indices``'s positions, with ``indices`` along ``axis``."""
+    grids = list(np.ogrid[tuple(slice(n) for n in indices.shape)])
+    grids[axis % indices.ndim] = indices
+    return tuple(grids)
+
+
+def gather_backward_forward(g, indices, axis, shape):
+    """Zeros of ``shape`` with ``g`` added where ``take_along_axis`` read it (repeats add up)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    np.add.at(out, _index_grids(indices, axis), g)
+    return out
+
+
+GATHER = op("gather", lambda x, indices, axis: np.take_along_axis(x, indices, axis), None,
+            lambda g, out, x, indices, axis: (
+                GATHER_BACKWARD(g, indices=indices, axis=axis, shape=x.shape),))
+GATHER_BACKWARD = op("gather_backward", gather_backward_forward, None,
+                     lambda g, out, x, indices, axis, shape: (GATHER(g, indices=indices, axis=axis),))
+
+
+def _setitem_forward(x, value, index):
+    out = np.array(x, copy=True)
+    out[index] = value
+    return out
+
+
+# x with x[index] = value: the overwritten elements pass no gradient to x; value gets theirs
+SETITEM = op("setitem", _setitem_forward, None, (
+    lambda g, out, x, value, index: SETITEM(g, constant_like(g, np.zeros((), unwrap(g).dtype)), index=index),
+    lambda g, out, x, value, index: GETITEM(g, index=index)), "common")
+
 # --- shape --------------------------------------------------------------------------
 
 RESHAPE = op("reshape", lambda x, shape: np.reshape(x, shape), None,
              lambda g, out, x, shape: (RESHAPE(g, shape=x.shape),))
-TRANSPOSE = op("transpose", lambda x, axes=None: np.transpose(x, axes), None,
+TRANSPOSE = op("permute", lambda x, axes=None: np.transpose(x, axes), None,
                lambda g, out, x, axes=None: (TRANSPOSE(g, axes=inverse_permutation(axes)),))
 BROADCAST_TO = op("broadcast_to", lambda x, shape: np.broadcast_to(x, shape), None,
                   lambda g, out, x, shape: (SUM_TO(g, shape=x.shape),))
@@ -404,11 +523,11 @@ def _concatenate_backward(g, out, *xs, axis):
     return tuple(g[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
 
 
-CONCATENATE = op("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis), None,
-                 _concatenate_backward)
+CONCATENATE = op("cat", lambda *xs, axis: np.concatenate(xs, axis=axis), None,
+                 _concatenate_backward, "common")
 STACK = op("stack", lambda *xs, axis: np.stack(xs, axis=axis), None,
            lambda g, out, *xs, axis: tuple(
-               g[(slice(None),) * (axis % out.ndim) + (i,)] for i in range(len(xs))))
+               g[(slice(None),) * (axis % out.ndim) + (i,)] for i in range(len(xs))), "common")
 
 OPS = {}
 """Every built-in op by name; the test suite checks each has a gradient-check case."""

@@ -26,7 +26,7 @@ def _operators(op):
         # the hot path of scalar code, so written out rather than through _apply
         if type(other) is not Value:
             other = self._lift(other)
-        data = scalar(self.data, other.data)
+        data = scalar(self.raw, other.raw)
         if GRAD_MODE.enabled and (self.requires_grad or other.requires_grad):
             return Value._node(data, op, (self, other), None, True)
         return Value._node(data, None, (), None, False)
@@ -42,7 +42,7 @@ def _operators(op):
 class Value(Node):
     """A scalar that records the operations applied to it (micrograd-compatible).
 
-    ``.data`` and ``.grad`` are Python floats. Unlike a Tensor, a Value requires
+    ``.raw`` and ``.grad`` are Python floats. Unlike a Tensor, a Value requires
     grad by default, as in micrograd.
 
     Example::
@@ -53,18 +53,41 @@ class Value(Node):
         a.grad   # dc/da
     """
 
-    __slots__ = ()
+    __slots__ = ("_label",)
     is_array = False
     empty_grad = 0.0
 
-    def __init__(self, data, requires_grad=True):
+    def __init__(self, data, requires_grad=True, label=""):
         if isinstance(data, Value):
-            data = data.data
+            data = data.raw
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"Value holds a real number; got {type(data).__name__}")
-        self.data, self.grad, self.requires_grad = float(data), 0.0, bool(requires_grad)
+        self.raw, self.grad, self.requires_grad = float(data), 0.0, bool(requires_grad)
         self.op, self.parents, self.params, self._hooks, self._retains_grad = None, (), None, None, False
         self._seq = engine.new_sequence_number()
+        if label:
+            self._label = str(label)
+
+    @property
+    def label(self):
+        """A name for drawings (``Value(2.0, label="a")``, micrograd's ``label``); "" by default."""
+        try:
+            return self._label
+        except AttributeError:
+            return ""
+
+    @label.setter
+    def label(self, text):
+        self._label = str(text)
+
+    @property
+    def data(self):
+        """The value, a Python float (micrograd's ``.data``; ``v.data -= lr * v.grad`` works)."""
+        return self.raw
+
+    @data.setter
+    def data(self, value):
+        self.raw = float(value)
 
     # --- what the engine and the ops need -------------------------------------------
 
@@ -85,7 +108,7 @@ class Value(Node):
             a if isinstance(a, Value) else self._lift(a) for a in args)
         if op.scalar is None:
             raise TypeError(f"{op.name} is defined for Tensors, not for Values")
-        data = op.scalar(*[p.data for p in parents], **params)
+        data = op.scalar(*[p.raw for p in parents], **params)
         if GRAD_MODE.enabled:
             for p in parents:
                 if p.requires_grad:
@@ -106,14 +129,14 @@ class Value(Node):
     is_leaf = property(lambda self: self.op is None, doc="True unless made by a recorded op.")
 
     def __repr__(self):
-        return f"Value(data={self.data}, grad={self.grad})"
+        return f"Value(data={self.raw}, grad={self.grad})"
 
     def item(self):
-        """Return ``.data``."""
-        return self.data
+        """Return ``.raw``."""
+        return self.raw
 
     def __float__(self):
-        return self.data
+        return self.raw
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf Value."""
@@ -146,9 +169,16 @@ class Value(Node):
     sin = _method(O.SIN, "Sine.")
     cos = _method(O.COS, "Cosine.")
     abs = _method(O.ABS, "|x| (subgradient 0 at x = 0).")
+    log1p = _method(O.LOG1P, "log(1 + x), precise for tiny x.")
+    expm1 = _method(O.EXPM1, "e**x - 1, precise for tiny x.")
+    tan = _method(O.TAN, "Tangent.")
+    sign = _method(O.SIGN, "Sign: -1.0, 0.0 or 1.0 (gradient 0).")
+    floor = _method(O.FLOOR, "Floor, as a float (gradient 0).")
+    ceil = _method(O.CEIL, "Ceiling, as a float (gradient 0).")
+    round = _method(O.ROUND, "Rounded half to even, as a float (gradient 0).")
     __abs__ = abs
 
-    def __lt__(self, other): return self.data < float(other)
-    def __le__(self, other): return self.data <= float(other)
-    def __gt__(self, other): return self.data > float(other)
-    def __ge__(self, other): return self.data >= float(other)
+    def __lt__(self, other): return self.raw < float(other)
+    def __le__(self, other): return self.raw <= float(other)
+    def __gt__(self, other): return self.raw > float(other)
+    def __ge__(self, other): return self.raw >= float(other)

@@ -40,7 +40,7 @@ class GradStats:
     __slots__ = ("norm", "max", "nonfinite", "size", "value")
 
     def __init__(self, g):
-        data = g.data if isinstance(g, Node) else g  # a node under create_graph
+        data = g.raw if isinstance(g, Node) else g  # a node under create_graph
         a = np.asarray(data, dtype=np.float64)  # float64: squares of 1e20 must not overflow
         finite = np.isfinite(a)
         self.size = int(a.size)
@@ -255,7 +255,7 @@ def _clusters(order, owners):
         grad_parents = [p for p in node.parents if p.requires_grad]
         # computed from one module's weights alone (W.T, w * 0.5): an input x would not be
         modules = {weights_of.get(id(p)) for p in node.parents
-                   if p.requires_grad or np.size(p.data) != 1}
+                   if p.requires_grad or np.size(p.raw) != 1}
         if len(modules) == 1 and None not in modules:
             weights_of[id(node)] = modules.pop()
         direct = [weights_of[id(p)] for p in node.parents if id(p) in weights_of]
@@ -264,7 +264,7 @@ def _clusters(order, owners):
         elif len(grad_parents) == 1:
             p = grad_parents[0]
             if (p.op is not None and id(p) in cluster and consumers[id(p)] == 1
-                    and np.shape(p.data) == np.shape(node.data)):
+                    and np.shape(p.raw) == np.shape(node.raw)):
                 cluster[id(node)] = cluster[id(p)]  # relu/dropout right after the layer
     return cluster
 
@@ -299,11 +299,11 @@ def _grad_lines(stats, scalar):
 def _tensor_label(node, name, stats, show_data, show_grad):
     lines = [f"<B>{html.escape(name)}</B>"] if name else []
     if node.is_array:
-        lines.append(f"{tuple(node.data.shape)} {node.data.dtype}")
-        if show_data and _summary(node.data):
-            lines.append(f'<FONT POINT-SIZE="9">{_summary(node.data)}</FONT>')
+        lines.append(f"{tuple(node.raw.shape)} {node.raw.dtype}")
+        if show_data and _summary(node.raw):
+            lines.append(f'<FONT POINT-SIZE="9">{_summary(node.raw)}</FONT>')
     elif show_data:
-        lines.append(f"data {_fmt(node.data)}")
+        lines.append(f"data {_fmt(node.raw)}")
     lines += _grad_lines(stats, not node.is_array)
     if show_grad and stats is None and not node.is_array and node.requires_grad and node.is_leaf:
         lines.append("grad 0")

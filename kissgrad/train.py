@@ -117,7 +117,7 @@ def evaluate(model, X, y, batch_size=500):
             logits = model(Tensor(X[start:start + batch_size]))
             target = y[start:start + batch_size]
             total_loss += F.cross_entropy(logits, Tensor(target), reduction="sum").item()
-            correct += int((logits.data.argmax(axis=1) == target).sum())
+            correct += int((logits.raw.argmax(axis=1) == target).sum())
     model.train()
     return total_loss / len(X), correct / len(X)
 
@@ -133,9 +133,9 @@ def train_epoch(model, loader, optimizer, progress, recorder=None):
         if recorder is not None:
             recorder.record(model)
         optimizer.step()
-        seen += len(yb.data)
-        total_loss += loss.item() * len(yb.data)
-        correct += int((logits.data.argmax(axis=1) == yb.data).sum())
+        seen += len(yb.raw)
+        total_loss += loss.item() * len(yb.raw)
+        correct += int((logits.raw.argmax(axis=1) == yb.raw).sum())
         if hasattr(progress, "set_postfix"):
             progress.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.1%}")
     return total_loss / seen, correct / seen
