@@ -1,7 +1,7 @@
 """Adagrad: per-coordinate step sizes shrinking with the sum of squared gradients."""
 import numpy as np
 
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, decayed
 
 
 class Adagrad(Optimizer):
@@ -31,8 +31,7 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = np.full_like(w, group["initial_accumulator_value"])
         state["step"] += 1
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * w
+        g = decayed(w, g, group)
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += g * g
         w -= lr * g / (np.sqrt(state["sum"]) + group["eps"])

@@ -1,5 +1,7 @@
 """Optimizer: parameter groups, per-parameter state, zero_grad, the step loop, state_dict."""
 import copy
+import math
+import numbers
 
 import numpy as np
 
@@ -7,7 +9,7 @@ from autograd import Tensor, enable_grad, no_grad
 
 
 class _Required:
-    """Marks a hyper-parameter that every parameter group must give (SGD's lr)."""
+    """Marks a hyper-parameter that every parameter group must give (no default)."""
 
     def __repr__(self):
         return "<required parameter>"
@@ -16,11 +18,44 @@ class _Required:
 required = _Required()
 
 
+def _interval(low, high, low_open, high_open):
+    """Return the text of an interval such as '[0, 1)' or '> 0'."""
+    if high is None:
+        return f"{'>' if low_open else '>='} {low}"
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+
+def check_number(name, value, low=None, high=None, low_open=False, high_open=False):
+    """Return `value` if it is a real number, not NaN, inside the interval; else raise.
+
+    A non-number raises TypeError, NaN or a value outside raises ValueError; both
+    messages name `name` and the value.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"Invalid {name}: {value!r} (must be a real number)")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if math.isnan(value) or too_low or too_high:
+        raise ValueError(f"Invalid {name}: {value!r} (must be "
+                         f"{_interval(low, high, low_open, high_open)})")
+    return value
+
+
 def check_nonnegative(group, *names):
-    """Raise ValueError naming the first of `names` whose value in `group` is negative or NaN."""
+    """Raise naming the first of `names` whose value in `group` is not a number >= 0 (NaN fails)."""
     for name in names:
-        if not group[name] >= 0:  # written this way so NaN fails too
-            raise ValueError(f"Invalid {name}: {group[name]!r} (must be >= 0)")
+        check_number(name, group[name], low=0)
+
+
+def check_betas(group):
+    """Check that group["betas"] is a pair of numbers in [0, 1); store it as a tuple of floats."""
+    betas = group["betas"]
+    pair = tuple(betas) if isinstance(betas, (tuple, list)) else ()
+    if len(pair) != 2 or not all(isinstance(b, numbers.Real) for b in pair):
+        raise ValueError(f"Invalid betas: {betas!r} (must be a pair of two numbers in [0, 1))")
+    for i, beta in enumerate(pair):
+        check_number(f"betas[{i}]", beta, low=0, high=1, high_open=True)
+    group["betas"] = tuple(float(b) for b in pair)
 
 
 def buffer(state, name, like):
@@ -28,6 +63,21 @@ def buffer(state, name, like):
     if name not in state:
         state[name] = np.zeros_like(like)
     return state[name]
+
+
+def decayed(w, g, group):
+    """Apply the group's weight decay and return the gradient to use.
+
+    L2 (the default): return g + weight_decay * w. With group["decoupled_weight_decay"]
+    (AdamW, NAdam, RAdam): shrink w in place by lr * weight_decay and return g as it is.
+    """
+    weight_decay = group["weight_decay"]
+    if not weight_decay:
+        return g
+    if group.get("decoupled_weight_decay", False):
+        w *= 1 - group["lr"] * weight_decay
+        return g
+    return g + weight_decay * w
 
 
 class Optimizer:
@@ -39,7 +89,9 @@ class Optimizer:
     parameter (a Tensor, hashed by identity) to a dict of its buffers.
 
     Differences from PyTorch: a parameter listed twice, even inside one group, is a
-    ValueError (PyTorch only warns); `state_dict()` returns copies, not references.
+    ValueError (PyTorch only warns); `state_dict()` returns copies, not references;
+    `step` counts are ints and buffers ndarrays (PyTorch keeps tensors); the
+    `foreach`, `fused`, `capturable` and `differentiable` flags do not exist.
 
     Example:
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -65,6 +117,7 @@ class Optimizer:
         """Append a parameter group (a dict with "params"); returns None.
 
         The group's own keys override `defaults`; missing ones are filled from them.
+        The optimizer is unchanged when this raises.
         """
         if not isinstance(param_group, dict):
             raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
@@ -114,28 +167,32 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad = Tensor(np.zeros_like(p.grad.data))
+                    p.grad = Tensor(np.zeros_like(p.grad.raw))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns closure()'s loss, or None.
 
         closure (optional) re-evaluates the model and returns the loss; it runs with
-        gradients enabled. The updates themselves run under `no_grad`.
+        gradients enabled. The updates themselves run under `no_grad`. Every gradient
+        is checked first, so a bad one (wrong shape, not a float) raises with no
+        parameter changed.
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
         with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    g = np.asarray(p.grad.data, dtype=p.data.dtype)
-                    if group.get("maximize", False):
-                        g = -g
-                    self._update(p.data, g, self.state.setdefault(p, {}), group)
+            work = [(p, _gradient(i, p, group), group) for i, (p, group) in
+                    enumerate(self._params_and_groups()) if p.grad is not None]
+            for p, g, group in work:
+                self._update(p.raw, g, self.state.setdefault(p, {}), group)
         return loss
+
+    def _params_and_groups(self):
+        """Yield (parameter, its group) over all groups, in state_dict's index order."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                yield p, group
 
     def _update(self, w, g, state, group):
         """Update the parameter array `w` in place from its gradient `g` (subclasses define it).
@@ -152,7 +209,7 @@ class Optimizer:
         lists its parameters as those indices. Arrays are copies (PyTorch hands out
         references), so stepping on afterwards leaves the saved dict unchanged.
         """
-        params = [p for group in self.param_groups for p in group["params"]]
+        params = [p for p, _ in self._params_and_groups()]
         state = {i: copy.deepcopy(self.state[p]) for i, p in enumerate(params) if self.state.get(p)}
         groups, start = [], 0
         for group in self.param_groups:
@@ -167,30 +224,47 @@ class Optimizer:
 
         Groups are matched by position and parameters by position within them, so the
         optimizer must have been built with the same group layout. Buffers are copied
-        in and cast to their parameter's dtype.
+        in and cast to their parameter's dtype. Everything is checked before anything
+        changes: when this raises, the optimizer is as it was.
         """
-        saved_groups = state_dict["param_groups"]
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError("a state dict must be a dict with 'state' and 'param_groups'")
+        index = self._saved_index(state_dict["param_groups"])
+        state = {}
+        for key, buffers in state_dict["state"].items():
+            if _as_index(key) not in index:
+                raise ValueError(f"loaded state dict has state for parameter {key}, "
+                                 "which no parameter group lists")
+            p = index[_as_index(key)]
+            state[p] = {name: _copy_like(value, p, name) for name, value in buffers.items()}
+        groups = [self._merged_group(saved, group)
+                  for saved, group in zip(state_dict["param_groups"], self.param_groups)]
+        for group, merged in zip(self.param_groups, groups):
+            group.update(merged)
+        self.state = state
+
+    def _saved_index(self, saved_groups):
+        """Map each saved parameter index to this optimizer's parameter, checking the layout."""
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
                              f"the optimizer has {len(self.param_groups)}")
         index = {}
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
-            if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"loaded state dict's parameter group {i} has "
-                                 f"{len(saved['params'])} parameters, the optimizer's has "
-                                 f"{len(group['params'])}")
-            index.update(zip(saved["params"], group["params"]))
-        state = {}
-        for key, buffers in state_dict["state"].items():
-            if int(key) not in index:
-                raise ValueError(f"loaded state dict has state for parameter {key}, "
-                                 "which no parameter group lists")
-            p = index[int(key)]
-            state[p] = {name: _copy_like(value, p, name) for name, value in buffers.items()}
-        for saved, group in zip(saved_groups, self.param_groups):
-            group.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
-            self._check_hyperparameters(group)
-        self.state = state
+            ids = [_as_index(k) for k in saved.get("params", ())]
+            if len(ids) != len(group["params"]):
+                raise ValueError(f"loaded state dict's parameter group {i} has {len(ids)} "
+                                 f"parameters, the optimizer's has {len(group['params'])}")
+            index.update(zip(ids, group["params"]))
+        if len(index) != sum(len(group["params"]) for group in self.param_groups):
+            raise ValueError("loaded state dict lists a parameter index more than once")
+        return index
+
+    def _merged_group(self, saved, group):
+        """Return a copy of `group` with the saved hyper-parameters in it, checked."""
+        merged = dict(group)
+        merged.update(copy.deepcopy({k: v for k, v in saved.items() if k != "params"}))
+        self._check_hyperparameters(merged)
+        return merged
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -200,6 +274,32 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+def _as_index(key):
+    """Return a saved parameter index as an int (a JSON round trip turns keys into strings)."""
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        raise ValueError(f"loaded state dict has parameter index {key!r}, "
+                         "which is not an int") from None
+
+
+def _gradient(index, p, group):
+    """Return parameter `index`'s gradient as an array of its dtype, negated under maximize.
+
+    A gradient must have the parameter's shape and be a float array; anything else
+    raises instead of being broadcast into the weight.
+    """
+    g = np.asarray(getattr(p.grad, "raw", p.grad))
+    if g.shape != p.raw.shape:
+        raise ValueError(f"parameter {index} has shape {p.raw.shape} but its gradient has "
+                         f"shape {g.shape}")
+    if g.dtype.kind != p.raw.dtype.kind:
+        raise TypeError(f"parameter {index} (shape {p.raw.shape}) has dtype {p.raw.dtype} but "
+                        f"its gradient has dtype {g.dtype}")
+    g = g.astype(p.raw.dtype, copy=False)
+    return -g if group.get("maximize", False) else g
+
+
 def _copy_like(value, p, name):
     """Copy a saved buffer for parameter p: arrays must match its shape and take its float dtype."""
     if not isinstance(value, np.ndarray):
@@ -207,5 +307,5 @@ def _copy_like(value, p, name):
     if value.shape != p.shape:
         raise ValueError(f"loaded buffer {name!r} has shape {value.shape}, "
                          f"its parameter has shape {p.shape}")
-    dtype = p.data.dtype if np.issubdtype(value.dtype, np.floating) else value.dtype
+    dtype = p.raw.dtype if np.issubdtype(value.dtype, np.floating) else value.dtype
     return value.astype(dtype, copy=True)

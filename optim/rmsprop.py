@@ -1,7 +1,7 @@
 """RMSprop: steps scaled by a running average of squared gradients."""
 import numpy as np
 
-from .optimizer import Optimizer, buffer, check_nonnegative
+from .optimizer import Optimizer, buffer, check_nonnegative, decayed
 
 
 class RMSprop(Optimizer):
@@ -11,6 +11,8 @@ class RMSprop(Optimizer):
     centered: a = alpha * a + (1 - alpha) * g and v is replaced by v - a**2 in the
     denominator d = sqrt(v) + eps; with momentum mu: b = mu * b + g / d, w -= lr * b;
     else w -= lr * g / d. All buffers start at zero.
+
+    Differences from PyTorch: maximize is keyword-only (PyTorch also takes it by position).
     """
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
@@ -25,8 +27,7 @@ class RMSprop(Optimizer):
     def _update(self, w, g, state, group):
         state["step"] = state.get("step", 0) + 1
         alpha = group["alpha"]
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * w
+        g = decayed(w, g, group)
         v = buffer(state, "square_avg", w)
         v *= alpha
         v += (1 - alpha) * g * g

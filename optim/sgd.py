@@ -1,7 +1,7 @@
 """SGD: stochastic gradient descent with optional momentum, Nesterov and weight decay."""
 from autograd.kernels import add_scaled_
 
-from .optimizer import Optimizer, check_nonnegative, required
+from .optimizer import Optimizer, check_nonnegative, check_number, decayed
 
 
 class SGD(Optimizer):
@@ -13,14 +13,11 @@ class SGD(Optimizer):
     is negated first, so weight decay still pulls weights towards zero (PyTorch's
     code does this; its documented pseudo-code negates at the end instead).
 
-    Differences from PyTorch: lr has no default (PyTorch 2.x defaults to 1e-3) but
-    may be left out when every parameter group gives its own.
-
     Example:
         opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
     """
 
-    def __init__(self, params, lr=required, momentum=0, dampening=0, weight_decay=0,
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
@@ -28,12 +25,14 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self, group):
         check_nonnegative(group, "lr", "momentum", "weight_decay")
+        check_number("dampening", group["dampening"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
+            raise ValueError(f"Invalid nesterov=True with momentum={group['momentum']!r} and "
+                             f"dampening={group['dampening']!r}: Nesterov momentum needs "
+                             "momentum > 0 and dampening 0")
 
     def _update(self, w, g, state, group):
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * w
+        g = decayed(w, g, group)
         mu = group["momentum"]
         if mu:
             if "momentum_buffer" in state:

@@ -1,0 +1,90 @@
+"""LRScheduler, the base of the learning-rate schedulers, and their argument checks."""
+import copy
+
+from .optimizer import Optimizer
+
+
+def check_optimizer(optimizer):
+    """Raise TypeError unless `optimizer` is an optim.Optimizer."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def check_int(name, value, low):
+    """Raise ValueError naming `name` unless value is an int >= low."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"Invalid {name}: {value!r} (must be an int >= {low})")
+
+
+def per_group(name, value, optimizer):
+    """Return `value` as a list with one entry per param group (a number is repeated)."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"expected {n} values for {name}, one per param group, "
+                             f"got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
+class LRScheduler:
+    """Base class: at every `step()` sets each param group's "lr" to `get_lr()`.
+
+    Construction records each group's starting lr as "initial_lr" (kept if a group
+    already has one) into `base_lrs`, then takes a first step, so `last_epoch`
+    becomes 0 and every lr is its value at epoch 0. To resume, pass the epoch
+    reached as `last_epoch`; every group must then already hold "initial_lr".
+    During that first step `_is_initial` is True, and ExponentialLR, LinearLR and
+    CosineAnnealingLR leave the lrs as they are (PyTorch's rule for resuming).
+
+    Differences from PyTorch: `step()` takes no epoch argument (deprecated there).
+    """
+
+    _is_initial = False
+
+    def __init__(self, optimizer, last_epoch=-1):
+        check_optimizer(optimizer)
+        self.optimizer = optimizer
+        for i, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
+                               "when resuming an optimizer")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self):
+        """Return the list of each group's lr at epoch `last_epoch` (subclasses define it)."""
+        raise NotImplementedError
+
+    def current_lrs(self):
+        """Return the lr each param group holds now."""
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self):
+        """Advance `last_epoch` by one and write the new lrs into the param groups; returns None."""
+        self._step_count += 1
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = float(lr)  # a Python float: a NumPy float64 would upcast float32 updates
+        self._last_lr = self.current_lrs()
+
+    def get_last_lr(self):
+        """Return the list of lrs this scheduler last set, one per param group."""
+        return list(self._last_lr)
+
+    def state_dict(self):
+        """Return a copy of the scheduler's state (every attribute but the optimizer)."""
+        return {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        """Restore the state saved by `state_dict()`; returns None. Group lrs are not touched."""
+        self.__dict__.update(copy.deepcopy(state_dict))
+
