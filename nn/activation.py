@@ -1,9 +1,24 @@
-"""Activation layers: each holds its settings and calls ``nn.functional``."""
+"""Activation layers: each holds its settings and calls ``nn.functional``.
+
+``inplace=True`` is accepted, as PyTorch's signatures have it, but the result is computed
+out of place (returned; the input is left as it was).
+"""
 from . import functional as F
 from .module import Module
 
 
-class ReLU(Module):
+class _InplaceActivation(Module):
+    """Keeps PyTorch's ``inplace`` flag; the result is computed out of place all the same."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_InplaceActivation):
     """Elementwise max(x, 0)."""
 
     def forward(self, input):
@@ -11,11 +26,11 @@ class ReLU(Module):
         return F.relu(input)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(_InplaceActivation):
     """Elementwise x for x > 0, else ``negative_slope * x``."""
 
-    def __init__(self, negative_slope=0.01):
-        super().__init__()
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__(inplace)
         self.negative_slope = negative_slope
 
     def forward(self, input):
@@ -23,14 +38,14 @@ class LeakyReLU(Module):
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
-class ELU(Module):
+class ELU(_InplaceActivation):
     """Elementwise x for x > 0, else ``alpha * (exp(x) - 1)``."""
 
-    def __init__(self, alpha=1.0):
-        super().__init__()
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace)
         self.alpha = alpha
 
     def forward(self, input):
@@ -38,15 +53,41 @@ class ELU(Module):
         return F.elu(input, self.alpha)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
-class SELU(Module):
+class SELU(_InplaceActivation):
     """Elementwise ``scale * elu(x, alpha)``, scale 1.0507 and alpha 1.6733 (self-normalising)."""
 
     def forward(self, input):
         """Return selu(input)."""
         return F.selu(input)
+
+
+class SiLU(_InplaceActivation):
+    """Elementwise ``x * sigmoid(x)`` (the swish)."""
+
+    def forward(self, input):
+        """Return silu(input)."""
+        return F.silu(input)
+
+
+class GELU(Module):
+    """Elementwise ``x * Phi(x)``, Phi the standard normal CDF (exact, via erf), or PyTorch's
+    tanh approximation with ``approximate="tanh"``."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in F.GELU_APPROXIMATIONS:
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input):
+        """Return gelu(input)."""
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
 
 
 class Sigmoid(Module):
@@ -104,30 +145,31 @@ class Maxout(Module):
 
 
 class Softmax(Module):
-    """Softmax along ``dim`` (default -1; PyTorch's default is a deprecated implicit choice)."""
+    """Softmax along ``dim``; ``dim=None`` is PyTorch's deprecated implicit choice (a warning,
+    then dim 0 for 0-, 1- and 3-D input, else 1)."""
 
-    def __init__(self, dim=-1):
+    def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, input):
         """Return softmax(input, dim)."""
-        return F.softmax(input, self.dim)
+        return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
-    """log(softmax) along ``dim`` (default -1), computed stably."""
+    """log(softmax) along ``dim``, computed stably; ``dim=None`` as ``Softmax``."""
 
-    def __init__(self, dim=-1):
+    def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, input):
         """Return log_softmax(input, dim)."""
-        return F.log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -1,5 +1,6 @@
-"""Containers: Sequential (applies its modules in order) and ModuleList (holds them)."""
+"""Containers: Sequential (applies its modules in order), ModuleList and ModuleDict (hold them)."""
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from .module import Module
 
@@ -101,4 +102,79 @@ class ModuleList(_ModuleSequence):
     def forward(self, *args, **kwargs):
         """ModuleList has no forward: iterate over it in the parent's forward."""
         raise NotImplementedError("ModuleList is a container and has no forward(); "
+                                  "call its modules in your own forward()")
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules, each registered under its key; it has no forward.
+
+    PyTorch's surface: ``d[key]``, ``d[key] = module``, ``del d[key]``, ``len``, ``in``,
+    iteration over keys, ``keys() values() items() update() pop() clear()``.
+
+    Example::
+
+        self.heads = nn.ModuleDict({"digit": nn.Linear(64, 10), "parity": nn.Linear(64, 2)})
+        logits = self.heads["digit"](features)
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._modules.keys()
+
+    def values(self):
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def items(self):
+        """``(key, module)`` pairs, in insertion order."""
+        return self._modules.items()
+
+    def clear(self):
+        """Remove every module."""
+        self._modules.clear()
+
+    def pop(self, key):
+        """Remove the module under ``key`` and return it."""
+        return self._modules.pop(key)
+
+    def update(self, modules):
+        """Add (or replace) modules from a mapping or an iterable of ``(key, module)`` pairs."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs = modules.items()
+        else:
+            pairs = []
+            for index, pair in enumerate(modules):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise ValueError(f"ModuleDict.update: element #{index} of the iterable should "
+                                     f"be a (key, module) pair, got {pair!r}")
+                pairs.append(pair)
+        for key, module in pairs:
+            self[key] = module
+
+    def forward(self, *args, **kwargs):
+        """ModuleDict has no forward: call its modules in the parent's forward."""
+        raise NotImplementedError("ModuleDict is a container and has no forward(); "
                                   "call its modules in your own forward()")

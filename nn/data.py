@@ -1,8 +1,11 @@
-"""Data utilities: datasets, a batching DataLoader, splits, scaling and one-hot labels.
+"""Data utilities with ``torch.utils.data``'s names (``kissgrad.utils.data`` is this module),
+plus kissgrad's own splits, scaling and one-hot labels.
 
-Everything here works on NumPy arrays and kissgrad Tensors alike. All randomness
-(shuffling, random splits) is drawn from ``autograd.random.default_generator()`` at
-the moment it is needed, so ``autograd.manual_seed(n)`` makes it repeatable.
+Datasets (``Dataset``, ``TensorDataset``, ``Subset``, ...), samplers, ``default_collate``
+and ``DataLoader`` behave as PyTorch's; they live in ``nn._dataset``, ``nn._sampler``,
+``nn._collate`` and ``nn._dataloader`` and are re-exported here. All randomness (shuffling,
+random splits) is drawn from ``autograd.random.default_generator(generator)`` when it is
+needed, so ``autograd.manual_seed(n)`` or a seeded ``Generator`` makes it repeatable.
 """
 import math
 import numbers
@@ -12,101 +15,43 @@ import numpy as np
 from autograd import Tensor, from_numpy
 from autograd.random import default_generator
 
+from ._collate import default_collate, default_convert
+from ._dataloader import DataLoader, get_worker_info
+from ._dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from ._sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+
+__all__ = [
+    "Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset",
+    "random_split", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+    "WeightedRandomSampler", "BatchSampler", "DataLoader", "default_collate", "default_convert",
+    "get_worker_info", "train_val_test_split", "Standardizer", "one_hot",
+]
+
 
 def _as_array(x):
     """The ndarray behind a Tensor, or ``np.asarray(x)`` for anything else."""
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x.raw if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _like(template, array):
-    """Wrap `array` as a Tensor when `template` is one, else return it unchanged."""
-    return Tensor(array) if isinstance(template, Tensor) else array
-
-
-class Dataset:
-    """Base class for map-style datasets: subclasses define ``__len__`` and ``__getitem__``.
-
-    Subclassing is optional: ``DataLoader`` accepts any object with both methods.
-    ``__getitem__(i)`` returns one sample, a tuple of fields (``(x, y)``) or a single
-    array/Tensor.
-    """
-
-    def __len__(self):
-        raise NotImplementedError(f"{type(self).__name__} must define __len__")
-
-    def __getitem__(self, index):
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
-
-
-class TensorDataset(Dataset):
-    """Dataset of rows of equally long arrays: ``ds[i]`` is ``(t[i] for t in tensors)``.
-
-    Accepts Tensors or anything ``np.asarray`` takes; all must share their first
-    dimension. ``ds[i]`` returns a tuple of Tensors (integer arrays stay integer).
-
-    Example::
-
-        ds = TensorDataset(X, y)
-        x0, y0 = ds[0]
-    """
-
-    def __init__(self, *tensors):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
-        arrays = tuple(_as_array(t) for t in tensors)
-        if any(a.ndim == 0 for a in arrays):
-            raise ValueError("TensorDataset tensors need a first (sample) dimension, "
-                             "got a 0-d array")
-        lengths = [a.shape[0] for a in arrays]
-        if len(set(lengths)) > 1:
-            raise ValueError(f"TensorDataset tensors differ in their first dimension: "
-                             f"lengths {lengths}")
-        self.arrays = arrays
-
-    @property
-    def tensors(self):
-        """The stored data as a tuple of Tensors (PyTorch's attribute name)."""
-        return tuple(Tensor(a) for a in self.arrays)
-
-    def __len__(self):
-        return self.arrays[0].shape[0]
-
-    def __getitem__(self, index):
-        return tuple(Tensor(np.asarray(a[index])) for a in self.arrays)
-
-
-class Subset(Dataset):
-    """The samples of `dataset` at positions `indices`, in that order."""
-
-    def __init__(self, dataset, indices):
-        self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-
-    def __len__(self):
-        return len(self.indices)
-
-    def __getitem__(self, index):
-        i = self.indices[index]
-        return self.dataset[int(i) if np.ndim(i) == 0 else i]
-
-
-def _stack_field(values):
-    """One batch field as a Tensor: stack the samples' arrays along a new first axis."""
-    return from_numpy(np.stack([_as_array(v) for v in values]))  # stack made a fresh array
-
-
-def _fetch_batch(dataset, indices):
-    """The samples at `indices` as a batch (a tuple of Tensors, or one Tensor)."""
-    if isinstance(dataset, TensorDataset):
-        # one fancy-index per array instead of stacking len(indices) tiny rows; the index
-        # makes a fresh array, so the Tensor can take it over without a second copy
-        return tuple(from_numpy(a[indices]) for a in dataset.arrays)
-    if isinstance(dataset, Subset):
-        return _fetch_batch(dataset.dataset, dataset.indices[indices])
-    samples = [dataset[int(i)] for i in indices]
-    if isinstance(samples[0], (tuple, list)):
-        return tuple(_stack_field(field) for field in zip(*samples))
-    return _stack_field(samples)
+    """Wrap `array` (a fresh array) as a Tensor of its dtype when `template` is one, else
+    return it unchanged."""
+    return from_numpy(array) if isinstance(template, Tensor) else array
 
 
 def _check_positive_int(value, name):
@@ -115,92 +60,6 @@ def _check_positive_int(value, name):
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value}")
     return int(value)
-
-
-class DataLoader:
-    """Iterable over `dataset` in batches; each ``for`` loop over it is one epoch.
-
-    Every sample appears exactly once per epoch (the last ``len(dataset) % batch_size``
-    are left out when ``drop_last=True``). With ``shuffle=True`` a fresh permutation
-    is drawn from autograd's generator at the start of each epoch, so
-    ``autograd.manual_seed(n)`` makes the order repeatable. ``len(loader)`` is the
-    number of batches.
-
-    A batch is a tuple of Tensors, one per field of a sample (``(x, y)`` for a
-    ``TensorDataset(X, y)``); a dataset whose samples are a single array/Tensor
-    gives a single Tensor per batch, as in PyTorch. Rows of a ``TensorDataset``
-    (or a ``Subset`` of one) are gathered with one index per array; other datasets
-    are read sample by sample and stacked (Python ints become int64, floats float64).
-
-    Differences from PyTorch: no workers, samplers or ``collate_fn``.
-
-    Example::
-
-        loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)
-        for xb, yb in loader:
-            ...
-    """
-
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False):
-        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-            raise TypeError(f"DataLoader needs a dataset with __len__ and __getitem__, "
-                            f"got {type(dataset).__name__}")
-        self.dataset = dataset
-        self.batch_size = _check_positive_int(batch_size, "batch_size")
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-
-    def __len__(self):
-        n = len(self.dataset)
-        if self.drop_last:
-            return n // self.batch_size
-        return -(-n // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.dataset)
-        order = default_generator().permutation(n) if self.shuffle else np.arange(n)
-        stop = len(self) * self.batch_size
-        for start in range(0, min(stop, n), self.batch_size):
-            yield _fetch_batch(self.dataset, order[start:start + self.batch_size])
-
-
-def _split_lengths(n, lengths):
-    """Integer split sizes from counts summing to n, or from fractions summing to 1."""
-    lengths = list(lengths)
-    if not lengths:
-        raise ValueError("random_split needs at least one length")
-    if all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in lengths):
-        if any(k < 0 for k in lengths):
-            raise ValueError(f"random_split lengths must be non-negative, got {lengths}")
-        if sum(lengths) != n:
-            raise ValueError(f"random_split lengths sum to {sum(lengths)}, "
-                             f"but the dataset has {n} samples")
-        return [int(k) for k in lengths]
-    fractions = [float(f) for f in lengths]
-    if not (all(0 <= f <= 1 for f in fractions) and math.isclose(sum(fractions), 1)):
-        raise ValueError("random_split lengths must be ints summing to len(dataset) "
-                         f"or fractions in [0, 1] summing to 1, got {lengths}")
-    counts = [math.floor(n * f) for f in fractions]
-    for i in range(n - sum(counts)):        # the remainder, round-robin (as PyTorch)
-        counts[i % len(counts)] += 1
-    return counts
-
-
-def random_split(dataset, lengths):
-    """Split `dataset` into non-overlapping random ``Subset``s of the given lengths.
-
-    `lengths` are either ints summing to ``len(dataset)`` or fractions summing to 1;
-    fractions are floored and the leftover samples handed out one each to the
-    first subsets, as in PyTorch. The permutation comes from autograd's generator.
-
-    Example::
-
-        train, val = random_split(ds, [0.8, 0.2])
-    """
-    counts = _split_lengths(len(dataset), lengths)
-    order = default_generator().permutation(len(dataset))
-    bounds = np.cumsum([0] + counts)
-    return [Subset(dataset, order[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
 def _split_size(size, n, name):

@@ -1,4 +1,4 @@
-"""Linear, Flatten and Identity layers."""
+"""Linear, Flatten, Unflatten and Identity layers."""
 import math
 
 import numpy as np
@@ -7,6 +7,7 @@ from autograd import as_tensor
 
 from . import functional as F
 from . import init
+from ._factory import factory_dtype
 from .module import Module, Parameter
 
 
@@ -27,7 +28,7 @@ class Linear(Module):
     Shape: (*, in_features) -> (*, out_features). ``weight`` is (out_features,
     in_features), initialised as PyTorch: kaiming-uniform with a=sqrt(5), i.e.
     U(-1/sqrt(in_features), 1/sqrt(in_features)); ``bias`` (out_features,) from the
-    same range. Parameters are float32.
+    same range. Parameters are float32 unless ``dtype`` says otherwise.
 
     Example::
 
@@ -35,8 +36,9 @@ class Linear(Module):
         y = layer(x)          # x: (batch, 784) -> y: (batch, 256)
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=np.float32):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        dtype = factory_dtype(device, dtype)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:
@@ -74,3 +76,28 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``: ``Unflatten(1, (C, H, W))`` undoes ``Flatten()``.
+
+    One entry of ``unflattened_size`` may be -1 (inferred); the sizes must multiply to the
+    dim's size (ValueError naming both otherwise).
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+                isinstance(n, int) and not isinstance(n, bool) for n in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple or list of ints, got "
+                            f"{unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input):
+        """Return the input with ``dim`` split into ``unflattened_size``."""
+        return as_tensor(input).unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

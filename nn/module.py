@@ -1,42 +1,21 @@
-"""Module and Parameter: registration by assignment, traversal, state_dict, save/load, repr.
+"""Module and Parameter: registration by assignment, traversal, hooks, state_dict, save/load, repr.
 
 ``Module.__setattr__`` files a ``Parameter`` under ``_parameters``, a ``Module`` under
 ``_modules``; ``register_buffer`` files non-trainable state (BatchNorm's running
 statistics) under ``_buffers``. Attribute reads fall back to those dicts, as in PyTorch.
 """
 import os
-import zipfile
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor
 
+from . import _state
+from . import hooks as _hooks
 from ._files import atomic_write
-
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class Parameter(Tensor):
-    """A leaf Tensor that requires grad; assigning it to a Module attribute registers it.
-
-    ``Parameter(tensor_or_array, requires_grad=True)``: the data is copied; Python
-    numbers and lists become float32, ndarrays keep their float dtype.
-
-    Example::
-
-        w = nn.Parameter(np.zeros((3, 2)))
-    """
-
-    __slots__ = ()
-
-    def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data)
-        if requires_grad:
-            self.requires_grad_(True)
-
-    def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
+from .parameter import Parameter
+from .serialization import load as _load_file
 
 
 def _named(prefix, name):
@@ -46,6 +25,10 @@ def _named(prefix, name):
 def _addindent(text, spaces=2):
     lines = text.split("\n")
     return "\n".join([lines[0]] + [" " * spaces + line for line in lines[1:]])
+
+
+_REGISTRIES = ("_parameters", "_buffers", "_modules", "_forward_pre_hooks", "_forward_hooks",
+               "_backward_hooks", "_backward_pre_hooks")
 
 
 class Module:
@@ -64,10 +47,9 @@ class Module:
     """
 
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        for name in _REGISTRIES:
+            object.__setattr__(self, name, OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
-        object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # --- registration ---------------------------------------------------------------
@@ -129,12 +111,21 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
                       | set(self._modules))
 
-    def register_parameter(self, name, param):
-        """Register ``param`` (a Parameter or None) under ``name``."""
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r}")
+    def _check_name(self, name, kind, registry):
         self._registry(name)
-        self._forget(name, keep=self._parameters)
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if "." in name or name == "":
+            raise KeyError(f"{kind} name can't contain \".\" or be empty, got {name!r}")
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None: known but absent from state_dict) as ``name``."""
+        self._check_name(name, "parameter", self.__dict__.get("_parameters", {}))
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
+                            f"(nn.Parameter or None expected)")
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -142,30 +133,91 @@ class Module:
 
         Persistent buffers are part of ``state_dict`` (BatchNorm's running statistics).
         """
-        self._registry(name)
-        self._forget(name, keep=self._buffers)
+        self._check_name(name, "buffer", self.__dict__.get("_buffers", {}))
         self._buffers[name] = _as_buffer(name, tensor)
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
         """Register ``module`` (a Module or None) as a child under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._registry(name)
-        self._forget(name, keep=self._modules)
+        self._check_name(name, "module", self.__dict__.get("_modules", {}))
         self._modules[name] = module
 
     register_module = add_module
 
-    # --- calling --------------------------------------------------------------------
+    def get_submodule(self, target):
+        """Return the descendant named by the dotted path ``target`` ("" is self)."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} "
+                                     f"(looking up {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        """Return the parameter named by the dotted path ``target``."""
+        return self._get_member(target, "_parameters", "parameter")
+
+    def get_buffer(self, target):
+        """Return the buffer named by the dotted path ``target``."""
+        return self._get_member(target, "_buffers", "buffer")
+
+    def _get_member(self, target, registry, kind):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in getattr(module, registry):
+            raise AttributeError(f"{type(module).__name__} has no {kind} {name!r}")
+        return getattr(module, registry)[name]
+
+    # --- calling and hooks ----------------------------------------------------------
 
     def forward(self, *args, **kwargs):
         """Compute the module's output; every subclass defines it."""
-        raise NotImplementedError(f"{type(self).__name__} has no forward() method")
+        raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required "
+                                  f"\"forward\" function")
 
     def __call__(self, *args, **kwargs):
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each forward; a returned value replaces ``args``.
+
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs)`` and may return
+        ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        return _hooks.add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args, output)`` after each forward; a returned value replaces output.
+
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs, output)``. Returns a
+        handle whose ``remove()`` unregisters the hook.
+        """
+        return _hooks.add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` during backward; it may return new grad_input.
+
+        As PyTorch's: ``grad_input`` has one entry per positional argument, ``grad_output``
+        one per output (the output itself, or each item of a returned tuple); an entry is
+        None where the item is not a tensor, does not require grad, or gets no gradient.
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        return _hooks.add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the output gradients are known; it may return
+        new grad_output. Returns a handle whose ``remove()`` unregisters the hook."""
+        return _hooks.add_hook(self._backward_pre_hooks, hook, prepend)
 
     # --- traversal ------------------------------------------------------------------
 
@@ -180,43 +232,45 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix="", _seen=None):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """Yield ``(dotted_name, module)`` for self (name "") and every descendant, once each."""
-        seen = set() if _seen is None else _seen
-        if id(self) in seen:
-            return
-        seen.add(id(self))
+        memo = set() if memo is None else memo
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
         yield prefix, self
         for name, child in self.named_children():
-            yield from child.named_modules(_named(prefix, name), seen)
+            yield from child.named_modules(memo, _named(prefix, name), remove_duplicate)
 
     def modules(self):
         """Yield this module and every descendant, once each."""
         for _, module in self.named_modules():
             yield module
 
-    def _named_members(self, registry_name, prefix="", recurse=True):
+    def _named_members(self, registry_name, prefix, recurse, remove_duplicate):
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
         for module_prefix, module in modules:
             for name, member in getattr(module, registry_name).items():
-                if member is None or id(member) in seen:
+                if member is None or (remove_duplicate and id(member) in seen):
                     continue
                 seen.add(id(member))
                 yield _named(module_prefix, name), member
 
-    def named_parameters(self, prefix="", recurse=True):
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         """Yield ``(dotted_name, Parameter)``, e.g. ``("0.weight", ...)``; shared ones once."""
-        yield from self._named_members("_parameters", prefix, recurse)
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         """Yield every Parameter of this module and its descendants (shared ones once)."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         """Yield ``(dotted_name, buffer Tensor)``."""
-        yield from self._named_members("_buffers", prefix, recurse)
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         """Yield every buffer Tensor."""
@@ -230,27 +284,30 @@ class Module:
         fn(self)
         return self
 
-    # --- modes and gradients --------------------------------------------------------
+    # --- modes, gradients, dtypes ---------------------------------------------------
 
     def train(self, mode=True):
-        """Set training mode here and below (Dropout drops, BatchNorm uses batch stats).
-
-        Returns self.
-        """
+        """Set training mode here and below (Dropout drops, BatchNorm uses batch stats); returns self."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be a bool, got {type(mode).__name__}")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self):
         """Set evaluation mode (``train(False)``); returns self."""
         return self.train(False)
 
-    def zero_grad(self):
-        """Forget the gradients of every parameter (``.grad = None``, PyTorch's default)."""
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of every parameter: ``.grad = None`` (default) or zeros in place."""
         for param in self.parameters():
-            param.grad = None
+            if set_to_none or param.grad is None:
+                param.grad = None
+            elif param.grad.is_leaf and param.grad.raw.flags.writeable:
+                param.grad.raw[...] = 0
+            else:  # a gradient with a graph (create_graph=True): detach it, as PyTorch does
+                param.grad = Tensor(np.zeros_like(param.grad.raw))
 
     def requires_grad_(self, requires_grad=True):
         """Turn gradient recording on or off for every parameter (freezing); returns self."""
@@ -258,18 +315,24 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype):
-        """Cast floating parameters and buffers to ``dtype`` in place (no devices); returns self.
+    def to(self, *args, **kwargs):
+        """Cast floating parameters and buffers in place; returns self. ``to(dtype)``,
+        ``to("cpu")``, ``to(device, dtype)``, ``to(tensor)`` or keywords, as PyTorch.
 
+        There is only the CPU: any other device raises ``RuntimeError``.
         Example: ``model.to(np.float64)`` before a float64 gradient check.
         """
-        dtype = np.dtype(dtype)
-        for member in list(self.parameters()) + list(self.buffers()):
-            if member.data.dtype.kind == "f":
-                member.data = member.data.astype(dtype)
-                if member.grad is not None:
-                    member.grad = None
+        dtype = _state.parse_to(args, kwargs)
+        if dtype is not None:
+            self._cast(dtype)
         return self
+
+    def _cast(self, dtype):
+        for member in list(self.parameters()) + list(self.buffers()):
+            if member.raw.dtype.kind == "f" and member.raw.dtype != dtype:
+                member.raw = member.raw.astype(dtype)
+                if member.grad is not None:
+                    member.grad = Tensor(member.grad.raw.astype(dtype))
 
     def double(self):
         """Cast floating parameters and buffers to float64; returns self."""
@@ -279,80 +342,78 @@ class Module:
         """Cast floating parameters and buffers to float32; returns self."""
         return self.to(np.float32)
 
+    def half(self):
+        """Cast floating parameters and buffers to float16; returns self."""
+        return self.to(np.float16)
+
+    def cpu(self):
+        """Return self (everything already lives on the CPU)."""
+        return self
+
+    def cuda(self, device=None):
+        """Raise ``RuntimeError``: kissgrad has no GPU backend."""
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
     # --- state ----------------------------------------------------------------------
 
     def _state_items(self, prefix=""):
-        """(name, Tensor) of this module's params and persistent buffers, then its children's."""
+        """(prefix + name, Tensor) of its params and persistent buffers, then its children's."""
         for name, param in self._parameters.items():
             if param is not None:
-                yield _named(prefix, name), param
+                yield prefix + name, param
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent:
-                yield _named(prefix, name), buffer
+                yield prefix + name, buffer
         for name, child in self.named_children():
-            yield from child._state_items(_named(prefix, name))
+            yield from child._state_items(prefix + name + ".")
 
-    def state_dict(self):
-        """Return an OrderedDict of dotted names to copies (ndarrays) of parameters and buffers.
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+        """Return an OrderedDict of dotted names (each after ``prefix``) to parameters and
+        persistent buffers.
 
-        Names and layouts are PyTorch's (``0.weight`` is (out, in) for a Linear).
+        As PyTorch's: the values are detached Tensors sharing storage with the module (an
+        optimizer step changes them too: ``copy.deepcopy(model.state_dict())`` snapshots),
+        or with ``keep_vars=True`` the Parameters themselves. Names and layouts are
+        PyTorch's (``0.weight`` is (out, in) for a Linear), so the arrays of a PyTorch
+        state dict load as they are.
         """
-        return OrderedDict((name, np.array(t.data, copy=True)) for name, t in self._state_items())
+        destination = OrderedDict() if destination is None else destination
+        for name, tensor in self._state_items(prefix):
+            destination[name] = tensor if keep_vars else tensor.detach()
+        return destination
 
-    def load_state_dict(self, state_dict, strict=True):
-        """Copy values from ``state_dict`` into the existing parameters and buffers.
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy values (Tensors, ndarrays, numbers) from ``state_dict`` into the parameters and buffers.
 
         With ``strict=True`` missing or unexpected keys raise ``RuntimeError``; a wrong
-        shape always does (the message names the key and both shapes). Returns
-        ``IncompatibleKeys(missing_keys, unexpected_keys)`` as PyTorch does.
+        shape always does (the message names the key and both shapes), and then nothing
+        is changed. ``assign=True`` makes the module's tensors use the given arrays instead
+        of copying into them. Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
-        own = OrderedDict(self._state_items())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = _as_array_value(key, state_dict[key])
-            if value.shape != target.data.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} "
-                              f"from checkpoint, the shape in current model is "
-                              f"{target.data.shape}.")
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ".")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
-        with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.data[...] = _as_array_value(key, state_dict[key])
-        return IncompatibleKeys(missing, unexpected)
+        return _state.load_into(self, OrderedDict(self._state_items()), state_dict, strict, assign)
 
     def save(self, path):
-        """Write ``state_dict()`` to ``path`` (a ``.npz`` file), atomically; returns the path.
+        """Write ``state_dict()`` to ``path`` (a ``.npz`` file of name -> array), atomically.
 
         The arrays go to a temporary file in the same folder, which then replaces
-        ``path`` in one step: a crash never leaves a half-written model behind.
+        ``path`` in one step: a crash never leaves a half-written model behind. Returns
+        the path. ``kissgrad.save(model.state_dict(), path)`` writes the same arrays in
+        the checkpoint format, which also holds optimizer states and other values.
         """
         path = os.fspath(path)
         if not path.endswith(".npz"):
             raise ValueError(f"save: models are saved as .npz files; got {path!r}")
-        state = self.state_dict()
-        return atomic_write(path, lambda file: np.savez(file, **state))
+        arrays = OrderedDict((name, t.raw) for name, t in self._state_items())
+        return atomic_write(path, lambda file: np.savez(file, **arrays))
 
     def load(self, path, strict=True):
-        """Load parameters and buffers saved by ``save`` (``.npz``, never pickles); returns self.
+        """Load parameters and buffers saved by ``save`` or ``kissgrad.save(state_dict)``; returns self.
 
-        A file that is not a valid ``.npz`` of plain arrays raises ``ValueError``;
-        keys and shapes are checked as in ``load_state_dict``.
+        The file is read with ``allow_pickle=False``: one that is not a valid ``.npz`` of
+        plain arrays raises ``ValueError``; keys and shapes are checked as in
+        ``load_state_dict``.
         """
-        self.load_state_dict(read_npz(path), strict=strict)
+        self.load_state_dict(_load_file(path), strict=strict)
         return self
 
     # --- repr -----------------------------------------------------------------------
@@ -372,24 +433,6 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def read_npz(path):
-    """Return the arrays of a ``.npz`` file as an OrderedDict, with ``allow_pickle=False``.
-
-    Raises ``ValueError`` naming the file when it is not a readable ``.npz`` of plain arrays.
-    """
-    path = os.fspath(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not a .npz archive of named arrays")
-        with archive:
-            return OrderedDict((key, archive[key]) for key in archive.files)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise ValueError(f"{path!r} is not a valid .npz model file: {error}") from None
-
-
 def _as_buffer(name, value):
     if value is None or isinstance(value, Tensor):
         return value
@@ -397,10 +440,3 @@ def _as_buffer(name, value):
         return Tensor(value)
     raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} "
                     f"(Tensor, ndarray or None expected)")
-
-
-def _as_array_value(key, value):
-    array = np.asarray(value.data if isinstance(value, Tensor) else value)
-    if array.dtype.kind not in "biuf":
-        raise RuntimeError(f"state_dict entry {key!r} has non-numeric dtype {array.dtype}")
-    return array

@@ -27,7 +27,7 @@ def _grads(model):
     """``(name, gradient ndarray as float64)`` of each named parameter that has a gradient."""
     for name, param in model.named_parameters():
         if param.grad is not None:
-            yield name, np.asarray(param.grad.data, dtype=np.float64)
+            yield name, np.asarray(param.grad.raw, dtype=np.float64)
 
 
 def gradient_stats(model):
