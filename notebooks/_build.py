@@ -805,11 +805,11 @@ NB03 = [
     big = np.array([1000.0, 1001.0, 1002.0], dtype=np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
         naive = np.exp(big) / np.exp(big).sum()
-    stable = F.softmax(Tensor(big)).numpy()
+    stable = F.softmax(Tensor(big), dim=-1).numpy()
     print("naive :", naive)
     print("stable:", stable.round(4))
     assert np.isnan(naive).all()
-    assert np.allclose(stable, F.softmax(Tensor(big - 1000)).numpy()) and np.allclose(stable.sum(), 1)
+    assert np.allclose(stable, F.softmax(Tensor(big - 1000), dim=-1).numpy()) and np.allclose(stable.sum(), 1)
     assert np.allclose(stable, [0.0900, 0.2447, 0.6652], atol=1e-4)
 
     # tiny probabilities: log(softmax) underflows to -inf, log_softmax stays exact
@@ -1442,6 +1442,8 @@ NB06 = [
     regularisation, and **dropout**.
     """),
     code(r"""
+    import copy
+
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -1573,7 +1575,7 @@ NB06 = [
             if patience is not None:
                 val_loss = history[-1][2]
                 if val_loss < best:
-                    best, best_state, waited = val_loss, model.state_dict(), 0
+                    best, best_state, waited = val_loss, copy.deepcopy(model.state_dict()), 0
                 else:
                     waited += 1
                     if waited >= patience:
@@ -1584,7 +1586,7 @@ NB06 = [
 
     model, history = fit()
     runs = {"no regularisation": (model, history)}
-    n_params = sum(p.size for p in model.parameters())
+    n_params = sum(p.numel() for p in model.parameters())
     best_epoch = int(history[:, 2].argmin())
     print(f"{n_params} parameters for {len(X_train)} training examples")
     print(f"final: train loss {history[-1, 0]:.4f}, acc {history[-1, 1]:.1%} | "
@@ -1619,7 +1621,8 @@ NB06 = [
     ## Early stopping
 
     The simplest remedy: evaluate on the validation set after every epoch, keep the best
-    weights so far (`model.state_dict()` returns a copy), stop when the validation loss
+    weights so far (`copy.deepcopy(model.state_dict())`: the state dict itself shares the
+    model's storage, as in PyTorch), stop when the validation loss
     has not improved for `patience` epochs, and restore the best weights.
     """),
     code(r"""
@@ -1874,7 +1877,7 @@ NB07 = [
     autograd.manual_seed(0)
     models = {"MLP": build_model("mlp", dropout=0.1), "CNN": build_model("cnn", dropout=0.1)}
     for name, model in models.items():
-        print(f"{name}: {sum(p.size for p in model.parameters())} parameters")
+        print(f"{name}: {sum(p.numel() for p in model.parameters())} parameters")
         print(model, "\n")
     """),
     code(r"""
@@ -2031,7 +2034,7 @@ NB07 = [
     """),
     code(r"""
     logits = cnn_outputs[-1][1]
-    probabilities = F.softmax(Tensor(logits)).numpy()
+    probabilities = F.softmax(Tensor(logits), dim=-1).numpy()
     plt.figure(figsize=(5, 2.5))
     plt.bar(range(10), probabilities)
     plt.xticks(range(10))
