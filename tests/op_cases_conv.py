@@ -12,10 +12,10 @@ from autograd import conv_ops as C
 from autograd.kernels import maxpool2d_nchw_forward
 
 
-def _conv(stride=1, padding=0, bias=True):
+def _conv(stride=1, padding=0, bias=True, **more):
     if bias:
-        return lambda x, w, b: C.conv2d(x, w, b, stride=stride, padding=padding)
-    return lambda x, w: C.conv2d(x, w, stride=stride, padding=padding)
+        return lambda x, w, b: C.conv2d(x, w, b, stride=stride, padding=padding, **more)
+    return lambda x, w: C.conv2d(x, w, stride=stride, padding=padding, **more)
 
 
 # max_pool2d_backward/select need winners: those of a fixed input, kernel 3, stride 2, padding 1
@@ -34,15 +34,32 @@ CASES = [
     Case("conv2d", _conv(stride=(2, 1), padding=(1, 0)),
          shapes=[((2, 1, 5, 4), (2, 1, 2, 3), (2,))], label="nonsquare"),
     Case("conv2d", _conv(bias=False), shapes=[((2, 3, 3), (2, 2, 2, 2))], label="unbatched"),
+    Case("conv2d", _conv(dilation=(2, 1), padding=(1, 0)),
+         shapes=[((1, 2, 6, 5), (2, 2, 2, 3), (2,))], label="dilation"),
+    Case("conv2d", _conv(groups=2, stride=(1, 2)),
+         shapes=[((2, 4, 4, 5), (6, 2, 2, 2), (6,))], label="groups"),
+    Case("conv2d", _conv(bias=False, padding="same", dilation=(1, 2)),
+         shapes=[((1, 2, 4, 5), (3, 2, 2, 2))], label="same-asymmetric"),
     Case("conv2d_backward_input",
          lambda g, w: C.CONV2D_BACKWARD_INPUT(g, w, x_shape=_X_SHAPE, **_CONV),
          shapes=[((1, 3, 3, 3), _W_SHAPE)]),
+    Case("conv2d_backward_input",  # dilation 2 and 2 groups: (1, 4, 5, 4) -> (1, 4, 3, 4)
+         lambda g, w: C.CONV2D_BACKWARD_INPUT(g, w, x_shape=(1, 4, 5, 4), stride=(2, 1),
+                                              padding=(1, 1), dilation=(2, 2), groups=2),
+         shapes=[((1, 4, 3, 4), (4, 2, 2, 2))], label="dilation-groups"),
     Case("conv2d_backward_weight",
          lambda g, x: C.CONV2D_BACKWARD_WEIGHT(g, x, w_shape=_W_SHAPE, **_CONV),
          shapes=[((1, 3, 3, 3), _X_SHAPE)]),
+    Case("conv2d_backward_weight",
+         lambda g, x: C.CONV2D_BACKWARD_WEIGHT(g, x, w_shape=(4, 2, 2, 2), stride=(2, 1),
+                                               padding=(1, 1), dilation=(2, 2), groups=2),
+         shapes=[((1, 4, 3, 4), (1, 4, 5, 4))], label="dilation-groups"),
     Case("max_pool2d", lambda x: C.max_pool2d(x, 2), shapes=[(1, 2, 4, 4), (2, 1, 5, 3)]),
     Case("max_pool2d", lambda x: C.max_pool2d(x, (3, 2), stride=(2, 1), padding=1),
          shapes=[(1, 2, 5, 4)], label="stride-pad"),
+    Case("max_pool2d", lambda x: C.max_pool2d(x, (2, 3), stride=2, padding=1, dilation=(2, 1),
+                                               ceil_mode=True),
+         shapes=[(1, 2, 6, 5)], label="dilation-ceil"),
     Case("max_pool2d_backward",
          lambda g: C.MAX_POOL2D_BACKWARD(g, argmax=_ARGMAX, x_shape=_X_SHAPE, **_POOL),
          shapes=[(1, 2, 3, 2)]),
@@ -51,6 +68,11 @@ CASES = [
     Case("avg_pool2d", lambda x: C.avg_pool2d(x, 2), shapes=[(1, 2, 4, 4), (2, 1, 5, 3)]),
     Case("avg_pool2d", lambda x: C.avg_pool2d(x, (3, 2), stride=(2, 1), padding=1),
          shapes=[(1, 2, 5, 4)], label="stride-pad"),
+    Case("avg_pool2d", lambda x: C.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True,
+                                               count_include_pad=False),
+         shapes=[(1, 2, 6, 5)], label="ceil-exclude-pad"),
+    Case("avg_pool2d", lambda x: C.avg_pool2d(x, 2, stride=(2, 1), divisor_override=3),
+         shapes=[(1, 1, 4, 3)], label="divisor"),
     Case("avg_pool2d_backward",
          lambda g: C.AVG_POOL2D_BACKWARD(g, x_shape=_X_SHAPE, **_POOL), shapes=[(1, 2, 3, 2)]),
 ]

@@ -31,4 +31,10 @@ CASES = [
     Case("softplus", lambda x: nn_ops.SOFTPLUS(x), shapes=[(), (2, 3)], domain=(-4.0, 4.0)),
     Case("binary_cross_entropy", lambda p, y: nn_ops.BINARY_CROSS_ENTROPY(p, y),
          shapes=[((2, 3), (2, 3)), ((4,), (4,))], domain=(0.1, 0.9)),
+    Case("erf", lambda x: nn_ops.ERF(x), shapes=[(), (2, 3), (0,)], domain=(-2.5, 2.5)),
+    Case("gelu", lambda x: nn_ops.GELU(x), shapes=[(), (2, 3), (0, 2)], domain=(-3.0, 3.0)),
+    Case("gelu", lambda x: nn_ops.GELU(x, approximate="none", saved=Saved()), shapes=[(3, 2)],
+         domain=(-3.0, 3.0), label="saved"),
+    Case("gelu", lambda x: nn_ops.GELU(x, approximate="tanh"), shapes=[(), (2, 3)],
+         domain=(-3.0, 3.0), label="tanh"),
 ]

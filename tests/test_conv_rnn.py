@@ -5,6 +5,7 @@ import pytest
 import autograd
 from autograd import Tensor, gradcheck, gradgradcheck
 from autograd.conv_ops import avg_pool2d, conv2d, max_pool2d
+from nn import init as nn_init
 from nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from nn.rnn import LSTM, RNN
 
@@ -59,7 +60,8 @@ def test_pool_modules_shapes_and_repr():
     assert MaxPool2d(2)(x).shape == (2, 3, 3, 2)
     assert AvgPool2d(3, stride=2, padding=1)(x).shape == (2, 3, 4, 3)
     assert MaxPool2d((3, 2), stride=(1, 2))(x).shape == (2, 3, 5, 2)
-    assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(MaxPool2d(2)) == ("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, "
+                                  "ceil_mode=False)")  # PyTorch's repr
     assert repr(AvgPool2d(3, 1, 1)) == "AvgPool2d(kernel_size=3, stride=1, padding=1)"
     assert list(MaxPool2d(2).parameters()) == []
 
@@ -124,6 +126,10 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
+def numpy_state(module):
+    return {name: value.numpy() for name, value in module.state_dict().items()}
+
+
 def lstm_numpy(x, state_dict, num_layers, h0, c0):
     """PyTorch's LSTM equations, batch-first, one step at a time (gate order i, f, g, o)."""
     sequence, h_n, c_n = x, [], []
@@ -167,13 +173,14 @@ def test_rnn_and_lstm_parameters_follow_pytorch():
                       "bias_hh_l0": (20,), "weight_ih_l1": (20, 5), "weight_hh_l1": (20, 5),
                       "bias_ih_l1": (20,), "bias_hh_l1": (20,)}
     bound = 1 / np.sqrt(5)
-    assert all(np.abs(p.data).max() <= bound for p in lstm.parameters())
+    assert all(np.abs(p.numpy()).max() <= bound for p in lstm.parameters())
     rnn = RNN(3, 4, bias=False)
     assert [n for n, _ in rnn.named_parameters()] == ["weight_ih_l0", "weight_hh_l0"]
     assert rnn.weight_ih_l0.shape == (4, 3)
-    assert repr(lstm) == "LSTM(3, 5, num_layers=2, batch_first=True)"
-    relu = RNN(3, 4, nonlinearity="relu", batch_first=False)
-    assert repr(relu) == "RNN(3, 4, nonlinearity='relu')"
+    assert not rnn.batch_first  # PyTorch's default: time-major input
+    assert repr(lstm) == "LSTM(3, 5, num_layers=2)"
+    relu = RNN(3, 4, nonlinearity="relu", batch_first=True)
+    assert repr(relu) == "RNN(3, 4, nonlinearity='relu', batch_first=True)"
 
 
 @pytest.mark.parametrize("batch_first", [True, False])
@@ -184,7 +191,7 @@ def test_rnn_and_lstm_output_shapes(batch_first):
     assert output.shape == seq and h_n.shape == (3, 2, 4)
     output, (h_n, c_n) = LSTM(3, 4, num_layers=2, batch_first=batch_first)(x)
     assert output.shape == seq and h_n.shape == c_n.shape == (2, 2, 4)
-    np.testing.assert_allclose(output.data[(slice(None), -1) if batch_first else -1], h_n.data[-1])
+    np.testing.assert_allclose(output.numpy()[(slice(None), -1) if batch_first else -1], h_n.numpy()[-1])
 
 
 def test_unbatched_input_and_given_initial_state():
@@ -197,57 +204,64 @@ def test_unbatched_input_and_given_initial_state():
 
 
 def test_rnn_errors():
-    with pytest.raises(ValueError, match=r"\(N, T, 3\)"):
+    with pytest.raises(RuntimeError, match="Expected 3, got 4"):
         RNN(3, 4)(randn(2, 5, 4))
-    with pytest.raises(ValueError, match=r"initial state of shape \(1, 2, 4\)"):
-        RNN(3, 4)(randn(2, 5, 3), randn(2, 4))
-    with pytest.raises(ValueError, match="tuple"):
-        LSTM(3, 4)(randn(2, 5, 3), randn(1, 2, 4))
+    with pytest.raises(ValueError, match="2D .* or 3D"):
+        RNN(3, 4)(randn(2, 5, 3, 1))
+    with pytest.raises(RuntimeError, match=r"hx should also be 3-D"):
+        RNN(3, 4)(randn(2, 5, 3), randn(5, 4))
+    with pytest.raises(RuntimeError, match=r"Expected hidden size \(1, 5, 4\), got \(1, 2, 4\)"):
+        RNN(3, 4)(randn(2, 5, 3), randn(1, 2, 4))
+    with pytest.raises(TypeError, match="tuple"):
+        LSTM(3, 4)(randn(2, 5, 3), randn(1, 5, 4))
     with pytest.raises(ValueError, match="nonlinearity"):
         RNN(3, 4, nonlinearity="sigmoid")
+    with pytest.raises(TypeError, match="floating point"):
+        RNN(3, 4)(Tensor(np.ones((2, 5, 3), dtype=np.int64)))
 
 
 @pytest.mark.parametrize("num_layers", [1, 2])
 def test_lstm_matches_numpy_equations_step_by_step(num_layers):
-    lstm = LSTM(3, 4, num_layers=num_layers).double()
+    lstm = LSTM(3, 4, num_layers=num_layers, batch_first=True).double()
     shapes = [(2, 5, 3), (num_layers, 2, 4), (num_layers, 2, 4)]
     x, h0, c0 = (RNG.standard_normal(s) for s in shapes)
     output, (h_n, c_n) = lstm(Tensor(x), (Tensor(h0), Tensor(c0)))
-    expected = lstm_numpy(x, lstm.state_dict(), num_layers, h0, c0)
+    expected = lstm_numpy(x, numpy_state(lstm), num_layers, h0, c0)
     for got, want in zip((output, h_n, c_n), expected):
-        np.testing.assert_allclose(got.data, want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
     # each prefix of the sequence gives the same states: step t only sees steps <= t
     short, _ = lstm(Tensor(x[:, :3]), (Tensor(h0), Tensor(c0)))
-    np.testing.assert_allclose(short.data, output.data[:, :3], rtol=1e-12)
+    np.testing.assert_allclose(short.numpy(), output.numpy()[:, :3], rtol=1e-12)
 
 
 def test_lstm_gate_order_is_input_forget_cell_output():
     """Zero weights, biases that shut the input gate and open the forget gate: c carries over."""
-    lstm = LSTM(2, 3).double()
+    lstm = LSTM(2, 3, batch_first=True).double()
     for p in lstm.parameters():
-        p.data[...] = 0.0
-    lstm.bias_ih_l0.data[:3] = -50.0  # i = 0
-    lstm.bias_ih_l0.data[3:6] = 50.0  # f = 1
-    lstm.bias_ih_l0.data[9:] = 50.0  # o = 1
+        nn_init.zeros_(p)
+    bias = lstm.bias_ih_l0.numpy()  # shares the parameter's memory
+    bias[:3] = -50.0  # i = 0
+    bias[3:6] = 50.0  # f = 1
+    bias[9:] = 50.0  # o = 1
     c0 = RNG.standard_normal((1, 1, 3))
     _, (h_n, c_n) = lstm(randn(1, 4, 2), (Tensor(np.zeros((1, 1, 3))), Tensor(c0)))
-    np.testing.assert_allclose(c_n.data, c0, rtol=1e-12)
-    np.testing.assert_allclose(h_n.data, np.tanh(c0), rtol=1e-12)
+    np.testing.assert_allclose(c_n.numpy(), c0, rtol=1e-12)
+    np.testing.assert_allclose(h_n.numpy(), np.tanh(c0), rtol=1e-12)
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_rnn_matches_numpy_equations(nonlinearity):
-    rnn = RNN(3, 4, num_layers=2, nonlinearity=nonlinearity).double()
+    rnn = RNN(3, 4, num_layers=2, nonlinearity=nonlinearity, batch_first=True).double()
     x, h0 = RNG.standard_normal((2, 5, 3)), RNG.standard_normal((2, 2, 4))
     output, h_n = rnn(Tensor(x), Tensor(h0))
     activation = np.tanh if nonlinearity == "tanh" else (lambda z: np.maximum(z, 0))
-    expected = rnn_numpy(x, rnn.state_dict(), 2, h0, activation)
-    np.testing.assert_allclose(output.data, expected[0], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(h_n.data, expected[1], rtol=1e-12, atol=1e-12)
+    expected = rnn_numpy(x, numpy_state(rnn), 2, h0, activation)
+    np.testing.assert_allclose(output.numpy(), expected[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(h_n.numpy(), expected[1], rtol=1e-12, atol=1e-12)
 
 
 def test_rnn_gradcheck_through_time():
-    rnn = RNN(2, 3, num_layers=2)
+    rnn = RNN(2, 3, num_layers=2, batch_first=True)
     fn, params = module_function(rnn, 2, flatten=lambda out: out)
     assert gradcheck(fn, (randn(2, 4, 2, requires_grad=True), randn(2, 2, 3, requires_grad=True))
                      + params)
@@ -295,7 +309,7 @@ def test_lstm_loads_a_pytorch_state_dict(batch_first):
 def test_rnn_loads_a_pytorch_state_dict():
     torch = pytest.importorskip("torch")
     reference = torch.nn.RNN(3, 4, num_layers=2, nonlinearity="relu", batch_first=True).double()
-    rnn = RNN(3, 4, num_layers=2, nonlinearity="relu")
+    rnn = RNN(3, 4, num_layers=2, nonlinearity="relu", batch_first=True)
     rnn.load_state_dict({k: v.detach().numpy() for k, v in reference.state_dict().items()})
     x = RNG.standard_normal((2, 5, 3))
     want, want_h = reference(torch.tensor(x))

@@ -7,7 +7,7 @@ import pytest
 
 import autograd
 from autograd import GradcheckError, Tensor, Value, gradcheck, gradgradcheck
-from autograd.ops import constant_like, raw
+from autograd.ops import constant_like, unwrap
 
 
 def leaf(shape, seed=0, low=-2.0, high=2.0):
@@ -19,7 +19,7 @@ BAD_CUBE = autograd.op("bad_cube", lambda x: x ** 3, lambda x: x ** 3,
                        lambda g, out, x: (g * 2 * x * x,))
 # right at first order, but 2x is built from raw data: a constant, so no second derivative
 FROZEN_SQUARE = autograd.op("frozen_square", lambda x: x * x, lambda x: x * x,
-                            lambda g, out, x: (g * constant_like(x, 2 * raw(x)),))
+                            lambda g, out, x: (g * constant_like(x, 2 * unwrap(x)),))
 GOOD_SQUARE = autograd.op("good_square", lambda x: x * x, lambda x: x * x,
                           lambda g, out, x: (g * 2 * x,))
 
@@ -49,9 +49,9 @@ def test_gradcheck_checks_only_inputs_that_require_grad():
 
 def test_gradcheck_does_not_modify_the_inputs():
     x = leaf((2, 3))
-    before = x.data.copy()
+    before = x.numpy().copy()
     gradcheck(lambda a: a.exp().sum(), (x,))
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x.numpy(), before)
     assert x.grad is None
 
 
@@ -68,7 +68,7 @@ def test_wrong_backward_inside_a_composite_is_named():
     numerical, analytical = float(numbers.group(1)), float(numbers.group(2))
     # check the reported element: d/dx of tanh(a^3 b^3) at that element, both ways
     i, j = int(match.group(1)), int(match.group(2))
-    a, b = x.data[i, j], y.data[j]
+    a, b = x.numpy()[i, j], y.numpy()[j]
     sech2 = 1 - np.tanh((a * b) ** 3) ** 2
     assert numerical == pytest.approx(sech2 * 3 * a ** 2 * b ** 3, rel=1e-4, abs=1e-6)
     assert analytical == pytest.approx(sech2 * 2 * a ** 2 * b ** 3, rel=1e-4, abs=1e-6)

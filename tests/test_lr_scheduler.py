@@ -36,7 +36,21 @@ SCHEDULES = {
                lambda base, t: base * (1 + math.cos(math.pi * t / 8)) / 2),
     "cosine-eta_min": (lambda opt: S.CosineAnnealingLR(opt, T_max=8, eta_min=0.01),
                        lambda base, t: 0.01 + (base - 0.01) * (1 + math.cos(math.pi * t / 8)) / 2),
+    "multistep": (lambda opt: S.MultiStepLR(opt, milestones=[2, 5, 5], gamma=0.5),
+                  lambda base, t: base * 0.5 ** sum(t >= m for m in (2, 5, 5))),
+    "lambda": (lambda opt: S.LambdaLR(opt, lambda t: 1 / (1 + t * t)),
+               lambda base, t: base / (1 + t * t)),
+    "linear": (lambda opt: S.LinearLR(opt, start_factor=0.25, end_factor=0.75, total_iters=4),
+               lambda base, t: base * (0.25 + 0.5 * min(t, 4) / 4)),
+    "linear-default": (lambda opt: S.LinearLR(opt),
+                       lambda base, t: base * (1 / 3 + 2 / 3 * min(t, 5) / 5)),
+    "one_cycle": (lambda opt: S.OneCycleLR(opt, max_lr=1.0, total_steps=10, cycle_momentum=False),
+                  # 3 rising steps (0..2), then 7 falling (2..9), cosine, from 1/25 to 1/25e4
+                  lambda base, t: (1 / 25 + (1 - 1 / 25) * (1 - math.cos(math.pi * t / 2)) / 2
+                                   if t <= 2 else 1 / 25e4 + (1 - 1 / 25e4)
+                                   * (1 + math.cos(math.pi * (t - 2) / 7)) / 2)),
 }
+STARTS_AT_BASE = [name for name in SCHEDULES if not name.startswith(("linear", "one_cycle"))]
 
 
 @pytest.mark.parametrize("name", SCHEDULES)
@@ -49,7 +63,16 @@ def test_schedule_matches_closed_form(name):
     assert [g["lr"] for g in opt.param_groups] == history[-1]
 
 
-@pytest.mark.parametrize("name", SCHEDULES)
+def test_schedule_with_two_groups_of_their_own():
+    opt = make_optimizer()
+    history = lrs_over(S.OneCycleLR(opt, max_lr=[1.0, 0.5], total_steps=10,
+                                    cycle_momentum=False), 9)
+    np.testing.assert_allclose([h[1] for h in history], [h[0] / 2 for h in history], rtol=1e-12)
+    history = lrs_over(S.LambdaLR(make_optimizer(), [lambda t: t, lambda t: 2.0]), 3)
+    np.testing.assert_allclose(history, [[0.0, 0.06], [0.1, 0.06], [0.2, 0.06], [0.3, 0.06]])
+
+
+@pytest.mark.parametrize("name", STARTS_AT_BASE)
 def test_construction_records_initial_lr_and_takes_epoch_zero(name):
     opt = make_optimizer()
     scheduler = SCHEDULES[name][0](opt)
@@ -105,7 +128,7 @@ def test_scheduled_lr_keeps_float32_parameters_float32():
     assert type(opt.param_groups[0]["lr"]) is float
     p.grad = Tensor(np.ones(3, dtype=np.float32))
     opt.step()
-    assert p.data.dtype == np.float32 and opt.state[p]["exp_avg"].dtype == np.float32
+    assert p.raw.dtype == np.float32 and opt.state[p]["exp_avg"].dtype == np.float32
 
 
 def test_scheduled_lr_drives_the_optimizer():
@@ -116,7 +139,7 @@ def test_scheduled_lr_drives_the_optimizer():
         p.grad = Tensor(np.ones(1))
         opt.step()
         scheduler.step()
-    np.testing.assert_allclose(p.data, [-(1 + 2**-0.5 + 3**-0.5 + 0.5)], rtol=1e-12)
+    np.testing.assert_allclose(p.raw, [-(1 + 2**-0.5 + 3**-0.5 + 0.5)], rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", SCHEDULES)
@@ -127,9 +150,10 @@ def test_state_dict_resume_gives_the_same_lrs(name):
     lrs_over(scheduler, 3)
     saved_opt, saved = opt.state_dict(), scheduler.state_dict()
     assert "optimizer" not in saved
+    # PyTorch's order: build the scheduler first (it sets the lrs), then load both states
     resumed_opt = make_optimizer()
-    resumed_opt.load_state_dict(saved_opt)
     resumed = make(resumed_opt)
+    resumed_opt.load_state_dict(saved_opt)
     resumed.load_state_dict(saved)
     assert resumed.last_epoch == 3
     np.testing.assert_allclose(lrs_over(resumed, 6), lrs_over(scheduler, 6), rtol=1e-12)
@@ -152,18 +176,141 @@ def test_second_scheduler_keeps_the_first_initial_lr():
     assert later.base_lrs == [1.0] and later.get_last_lr() == [1.0]
 
 
+NAN = float("nan")
+
+
 @pytest.mark.parametrize("make, match", [
-    (lambda opt: S.StepLR(opt, step_size=0), "step_size"),
-    (lambda opt: S.StepLR(opt, step_size=1.5), "step_size"),
-    (lambda opt: S.CosineAnnealingLR(opt, T_max=0), "T_max"),
+    (lambda opt: S.StepLR(opt, step_size=0), "step_size: 0"),
+    (lambda opt: S.StepLR(opt, step_size=1.5), "step_size: 1.5"),
+    (lambda opt: S.StepLR(opt, step_size=2, gamma=-0.5), "gamma: -0.5"),
+    (lambda opt: S.StepLR(opt, step_size=2, gamma=NAN), "gamma: nan"),
+    (lambda opt: S.MultiStepLR(opt, [2, 4], gamma=-1.0), "gamma: -1.0"),
+    (lambda opt: S.MultiStepLR(opt, [2, 4.5]), r"milestones\[1\]: 4.5"),
+    (lambda opt: S.MultiStepLR(opt, [-2]), r"milestones\[0\]: -2"),
+    (lambda opt: S.ExponentialLR(opt, gamma=-0.9), "gamma: -0.9"),
+    (lambda opt: S.ExponentialLR(opt, gamma=NAN), "gamma: nan"),
+    (lambda opt: S.CosineAnnealingLR(opt, T_max=0), "T_max: 0"),
+    (lambda opt: S.CosineAnnealingLR(opt, T_max=5, eta_min=-0.1), "eta_min: -0.1"),
+    (lambda opt: S.LambdaLR(opt, [lambda t: 1.0]), "Expected 2 lr_lambdas"),
+    (lambda opt: S.LinearLR(opt, start_factor=0), r"start_factor: 0 \(must be in \(0, 1\]\)"),
+    (lambda opt: S.LinearLR(opt, start_factor=1.5), "start_factor: 1.5"),
+    (lambda opt: S.LinearLR(opt, start_factor=NAN), "start_factor: nan"),
+    (lambda opt: S.LinearLR(opt, end_factor=-0.1), r"end_factor: -0.1 \(must be in \[0, 1\]\)"),
+    (lambda opt: S.LinearLR(opt, end_factor=NAN), "end_factor: nan"),
+    (lambda opt: S.LinearLR(opt, total_iters=-1), "total_iters: -1"),
+    (lambda opt: S.OneCycleLR(opt, max_lr=-1.0, total_steps=10), "max_lr: -1.0"),
+    (lambda opt: S.OneCycleLR(opt, max_lr=NAN, total_steps=10), "max_lr: nan"),
+    (lambda opt: S.OneCycleLR(opt, max_lr=[0.1], total_steps=10), "2 values for max_lr"),
+    (lambda opt: S.OneCycleLR(opt, max_lr=[0.1, -0.1], total_steps=10), r"max_lr\[1\]: -0.1"),
+    (lambda opt: S.OneCycleLR(opt, max_lr=0.1, total_steps=0), "total_steps: 0"),
+    (lambda opt: S.OneCycleLR(opt, max_lr=0.1, epochs=3), "total_steps OR"),
+    (lambda opt: S.OneCycleLR(opt, max_lr=0.1, epochs=0, steps_per_epoch=4), "epochs: 0"),
+    (lambda opt: S.OneCycleLR(opt, max_lr=0.1, epochs=2, steps_per_epoch=-4),
+     "steps_per_epoch: -4"),
+    (lambda opt: S.OneCycleLR(opt, 0.1, 10, pct_start=1.5), "pct_start: 1.5"),
+    (lambda opt: S.OneCycleLR(opt, 0.1, 10, pct_start=NAN), "pct_start: nan"),
+    (lambda opt: S.OneCycleLR(opt, 0.1, 10, anneal_strategy="exp"), "anneal_strategy: 'exp'"),
+    (lambda opt: S.OneCycleLR(opt, 0.1, 10, div_factor=0), r"div_factor: 0 \(must be > 0\)"),
+    (lambda opt: S.OneCycleLR(opt, 0.1, 10, final_div_factor=-1e4), "final_div_factor: -10000"),
+    (lambda opt: S.OneCycleLR(opt, 0.1, 10, max_momentum=-0.95), "max_momentum: -0.95"),
+    (lambda opt: S.OneCycleLR(opt, 0.1, 10, base_momentum=NAN), "base_momentum: nan"),
     (lambda opt: S.ReduceLROnPlateau(opt, mode="best"), "mode"),
     (lambda opt: S.ReduceLROnPlateau(opt, threshold_mode="ratio"), "threshold_mode"),
-    (lambda opt: S.ReduceLROnPlateau(opt, factor=1.0), "factor"),
+    (lambda opt: S.ReduceLROnPlateau(opt, factor=1.0), "factor: 1.0"),
+    (lambda opt: S.ReduceLROnPlateau(opt, factor=-0.5), "factor: -0.5"),
+    (lambda opt: S.ReduceLROnPlateau(opt, factor=NAN), "factor: nan"),
+    (lambda opt: S.ReduceLROnPlateau(opt, patience=-1), "patience: -1"),
+    (lambda opt: S.ReduceLROnPlateau(opt, cooldown=1.5), "cooldown: 1.5"),
+    (lambda opt: S.ReduceLROnPlateau(opt, threshold=NAN), "threshold: nan"),
+    (lambda opt: S.ReduceLROnPlateau(opt, min_lr=-1e-3), "min_lr: -0.001"),
+    (lambda opt: S.ReduceLROnPlateau(opt, min_lr=[0.0, NAN]), r"min_lr\[1\]: nan"),
     (lambda opt: S.ReduceLROnPlateau(opt, min_lr=[0.0]), "min_lrs"),
 ])
 def test_bad_arguments(make, match):
+    opt = make_optimizer()
+    before = hyperparameters(opt)
     with pytest.raises(ValueError, match=match):
-        make(make_optimizer())
+        make(opt)
+    assert hyperparameters(opt) == before  # nothing was written into the groups
+
+
+def hyperparameters(opt):
+    return [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: S.StepLR(opt, 2), lambda opt: S.OneCycleLR(opt, 0.1, 10),
+    lambda opt: S.ReduceLROnPlateau(opt), lambda opt: S.LambdaLR(opt, lambda t: 1.0),
+])
+def test_scheduler_needs_an_optimizer(make):
+    with pytest.raises(TypeError, match="list is not an Optimizer"):
+        make([])
+
+
+def test_lambda_that_is_not_callable():
+    with pytest.raises(TypeError, match=r"lr_lambda\[1\]: 0.5 \(must be callable\)"):
+        S.LambdaLR(make_optimizer(), [lambda t: 1.0, 0.5])
+
+
+def test_one_cycle_momentum_needs_an_optimizer_with_momentum():
+    opt = optim.Adagrad([Tensor(np.zeros(2), requires_grad=True)])
+    with pytest.raises(ValueError, match="momentum or beta1.*Adagrad"):
+        S.OneCycleLR(opt, 0.1, 10)
+    assert "max_lr" not in opt.param_groups[0]
+    opt = optim.Adam([Tensor(np.zeros(2), requires_grad=True)])
+    with pytest.raises(ValueError, match=r"max_momentum: 1.0 \(must be in \[0, 1\)\)"):
+        S.OneCycleLR(opt, 0.1, 10, max_momentum=1.0)  # it becomes beta1
+
+
+def test_one_cycle_cannot_step_past_total_steps():
+    scheduler = S.OneCycleLR(make_optimizer(), 0.1, total_steps=4)
+    lrs_over(scheduler, 4)  # epochs 0..4: PyTorch allows one more than total_steps - 1
+    with pytest.raises(ValueError, match="Tried to step 5 times.*total steps is 4"):
+        scheduler.step()
+
+
+def test_one_cycle_phase_of_one_step():
+    # pct_start * total_steps = 1: the rise has length 0 (PyTorch divides by zero there)
+    history = lrs_over(S.OneCycleLR(make_optimizer([0.1]), 1.0, total_steps=10, pct_start=0.1), 9)
+    assert history[0] == [pytest.approx(1 / 25)]
+    assert history[1][0] == pytest.approx(1 / 25e4 + (1 - 1 / 25e4) * (1 + np.cos(np.pi / 9)) / 2)
+
+
+def test_one_cycle_cycles_momentum_and_beta1():
+    sgd = make_optimizer([0.1])
+    scheduler = S.OneCycleLR(sgd, 1.0, total_steps=11, pct_start=0.5, anneal_strategy="linear")
+    momenta = [sgd.param_groups[0]["momentum"]]
+    for _ in range(10):
+        scheduler.step()
+        momenta.append(sgd.param_groups[0]["momentum"])
+    # down from 0.95 to 0.85 while the lr rises (steps 0..4.5), then back up
+    np.testing.assert_allclose(momenta[:5], 0.95 - 0.1 * np.arange(5) / 4.5, rtol=1e-12)
+    assert momenta[-1] == pytest.approx(0.95)
+    adam = optim.Adam([Tensor(np.zeros(2), requires_grad=True)], betas=(0.9, 0.99))
+    S.OneCycleLR(adam, 1.0, total_steps=10, base_momentum=0.8, max_momentum=0.9).step()
+    beta1, beta2 = adam.param_groups[0]["betas"]
+    assert 0.8 < beta1 < 0.9 and beta2 == 0.99
+
+
+def test_lambda_state_dict_saves_callable_objects_but_not_functions():
+    class Warmup:
+        def __init__(self):
+            self.calls = 0
+
+        def __call__(self, t):
+            self.calls += 1
+            return min(1.0, (t + 1) / 4)
+
+    warmup = Warmup()
+    scheduler = S.LambdaLR(make_optimizer(), [warmup, lambda t: 0.5])
+    lrs_over(scheduler, 3)
+    saved = scheduler.state_dict()
+    assert saved["lr_lambdas"] == [{"calls": 4}, None]
+    other = Warmup()
+    resumed = S.LambdaLR(make_optimizer(), [other, lambda t: 0.5])
+    resumed.load_state_dict(saved)
+    assert other.calls == 4 and resumed.last_epoch == 3
+    assert saved["lr_lambdas"] == [{"calls": 4}, None]  # loading did not consume the dict
 
 
 def test_base_scheduler_needs_get_lr():
@@ -248,41 +395,3 @@ def test_plateau_state_dict_resume():
         resumed.step(m)
         assert resumed.get_last_lr() == scheduler.get_last_lr()
     assert resumed.best == scheduler.best == 0.9
-
-
-# --- PyTorch itself, when installed ---------------------------------------------------------
-
-def test_matches_pytorch_schedules():
-    torch = pytest.importorskip("torch")
-    TS = torch.optim.lr_scheduler
-    pairs = [
-        (lambda o: S.StepLR(o, 3, 0.5), lambda o: TS.StepLR(o, 3, 0.5)),
-        (lambda o: S.ExponentialLR(o, 0.9), lambda o: TS.ExponentialLR(o, 0.9)),
-        (lambda o: S.InverseTimeLR(o), lambda o: TS.LambdaLR(o, lambda t: (t + 1) ** -0.5)),
-        (lambda o: S.CosineAnnealingLR(o, 10, 0.001), lambda o: TS.CosineAnnealingLR(o, 10, 0.001)),
-    ]
-    for ours, theirs in pairs:
-        t_opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": lr}
-                                 for lr in BASE_LRS])
-        t_sched = theirs(t_opt)
-        want = [t_sched.get_last_lr()]
-        for _ in range(10):
-            t_opt.step()
-            t_sched.step()
-            want.append(t_sched.get_last_lr())
-        np.testing.assert_allclose(lrs_over(ours(make_optimizer()), 10), want, rtol=1e-10)
-
-
-def test_matches_pytorch_plateau():
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(0)
-    metrics = list(1 + np.cumsum(rng.normal(0, 0.05, 60)) ** 2)
-    for kwargs in [dict(patience=2), dict(mode="max", patience=3, cooldown=2, factor=0.5),
-                   dict(threshold=0.05, threshold_mode="abs", patience=1, min_lr=0.01)]:
-        t_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
-        t_sched = torch.optim.lr_scheduler.ReduceLROnPlateau(t_opt, **kwargs)
-        want = []
-        for m in metrics:
-            t_sched.step(m)
-            want.append(t_sched.get_last_lr()[0])
-        assert plateau_lrs(metrics, **kwargs) == pytest.approx(want, rel=1e-12)

@@ -58,8 +58,8 @@ def test_linear_shapes_layout_and_dtype():
     assert layer(Tensor(np.ones((5, 4), dtype=np.float32))).shape == (5, 3)
     assert layer(Tensor(np.ones((2, 5, 4), dtype=np.float32))).shape == (2, 5, 3)
     x = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
-    expected = x @ layer.weight.data.T + layer.bias.data
-    np.testing.assert_allclose(layer(Tensor(x)).data, expected, rtol=1e-6)
+    expected = x @ layer.weight.raw.T + layer.bias.raw
+    np.testing.assert_allclose(layer(Tensor(x)).raw, expected, rtol=1e-6)
 
 
 def test_linear_default_init_bounds_like_pytorch():
@@ -67,9 +67,9 @@ def test_linear_default_init_bounds_like_pytorch():
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)  # kaiming_uniform(a=sqrt(5)) gives exactly 1/sqrt(fan_in)
     for p in (layer.weight, layer.bias):
-        assert np.abs(p.data).max() <= bound
-        assert np.abs(p.data).max() > 0.95 * bound
-    assert layer.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
+        assert np.abs(p.raw).max() <= bound
+        assert np.abs(p.raw).max() > 0.95 * bound
+    assert layer.weight.raw.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
 
 
 def test_linear_gradcheck_with_parameters_as_inputs():
@@ -94,9 +94,9 @@ def test_flatten_and_identity():
 
 def test_parameter_counts():
     mlp = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
-    assert sum(p.size for p in mlp.parameters()) == 784 * 256 + 256 + 256 * 10 + 10 == 203530
-    assert sum(p.size for p in nn.BatchNorm1d(10).parameters()) == 20
-    assert sum(p.size for p in nn.Embedding(7, 3).parameters()) == 21
+    assert sum(p.numel() for p in mlp.parameters()) == 784 * 256 + 256 + 256 * 10 + 10 == 203530
+    assert sum(p.numel() for p in nn.BatchNorm1d(10).parameters()) == 20
+    assert sum(p.numel() for p in nn.Embedding(7, 3).parameters()) == 21
     assert list(nn.ReLU().parameters()) == []
 
 
@@ -121,7 +121,7 @@ ACTIVATIONS = [
 
 @pytest.mark.parametrize("layer, expected", ACTIVATIONS, ids=lambda v: repr(v)[:20])
 def test_activation_values_and_gradcheck(layer, expected):
-    np.testing.assert_allclose(layer(Tensor(X)).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(layer(Tensor(X)).raw, expected, rtol=1e-12)
     if not isinstance(layer, nn.Identity):
         assert check_module(layer, Tensor(X, requires_grad=True))
         assert check_module(layer, rand(2, 3))
@@ -131,7 +131,7 @@ def test_activation_gradients_at_zero_follow_pytorch():
     def slope(fn):
         x = Tensor(np.zeros(1), requires_grad=True)
         fn(x).sum().backward()
-        return float(x.grad.data[0])
+        return float(x.grad.raw[0])
 
     assert slope(F.relu) == 0.0
     assert slope(lambda x: F.leaky_relu(x, 0.1)) == pytest.approx(0.1)
@@ -144,35 +144,35 @@ def test_elu_and_softplus_are_stable_for_large_inputs():
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         out = F.softplus(x)
         out.sum().backward()
-    np.testing.assert_allclose(out.data, [0.0, math.exp(-50), 50.0, 1000.0], rtol=1e-12)
-    np.testing.assert_allclose(x.grad.data, [0.0, 0.0, 1.0, 1.0], atol=1e-15)
+    np.testing.assert_allclose(out.raw, [0.0, math.exp(-50), 50.0, 1000.0], rtol=1e-12)
+    np.testing.assert_allclose(x.grad.raw, [0.0, 0.0, 1.0, 1.0], atol=1e-15)
     y = Tensor(np.array([-1000.0, 1000.0]), requires_grad=True)
     F.elu(y).sum().backward()
-    np.testing.assert_array_equal(y.grad.data, [0.0, 1.0])
+    np.testing.assert_array_equal(y.grad.raw, [0.0, 1.0])
     # float32: the naive log(1 + exp(x)) would overflow at x = 100
-    assert F.softplus(Tensor([100.0, 30.0])).data.tolist() == [100.0, 30.0]
+    assert F.softplus(Tensor([100.0, 30.0])).raw.tolist() == [100.0, 30.0]
 
 
 def test_softplus_threshold_switches_to_identity():
     x = Tensor(np.array([5.0, 15.0]), requires_grad=True)
     out = F.softplus(x, beta=2.0, threshold=20.0)
-    assert out.data[1] == 15.0  # beta * x = 30 > threshold
-    assert out.data[0] == pytest.approx(np.log1p(np.exp(10.0)) / 2)
+    assert out.raw[1] == 15.0  # beta * x = 30 > threshold
+    assert out.raw[0] == pytest.approx(np.log1p(np.exp(10.0)) / 2)
 
 
 def test_softmax_worked_example():
-    probs = nn.Softmax(dim=-1)(Tensor([0.0, 0.006, 0.12])).data
+    probs = nn.Softmax(dim=-1)(Tensor([0.0, 0.006, 0.12])).raw
     np.testing.assert_allclose(np.round(probs, 3), [0.319, 0.321, 0.36], atol=1e-6)
     assert probs.sum() == pytest.approx(1.0)
 
 
 def test_softmax_and_log_softmax_are_stable_and_use_dim():
     x = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1000.0, -1000.0]])
-    logp = F.log_softmax(Tensor(x), dim=1).data
+    logp = F.log_softmax(Tensor(x), dim=1).raw
     np.testing.assert_allclose(logp[0], [-2.40760596, -1.40760596, -0.40760596], rtol=1e-7)
     np.testing.assert_allclose(logp[1], np.log(np.full(3, 1 / 3)), rtol=1e-12)
-    np.testing.assert_allclose(F.softmax(Tensor(x), dim=1).data, np.exp(logp), rtol=1e-12)
-    np.testing.assert_allclose(F.softmax(Tensor(x), dim=0).data.sum(axis=0), 1.0)
+    np.testing.assert_allclose(F.softmax(Tensor(x), dim=1).raw, np.exp(logp), rtol=1e-12)
+    np.testing.assert_allclose(F.softmax(Tensor(x), dim=0).raw.sum(axis=0), 1.0)
     assert check_module(nn.Softmax(dim=0), rand(3, 2))
     assert check_module(nn.LogSoftmax(dim=1), rand(2, 3))
 
@@ -180,9 +180,9 @@ def test_softmax_and_log_softmax_are_stable_and_use_dim():
 def test_maxout_values_shape_ties_and_errors():
     x = Tensor(np.array([[1.0, 5.0, 2.0, -1.0, 3.0, 3.0]]), requires_grad=True)
     out = nn.Maxout(2)(x)
-    np.testing.assert_array_equal(out.data, [[5.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(out.raw, [[5.0, 2.0, 3.0]])
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 1, 1, 0, 0.5, 0.5]])  # a tie splits evenly
+    np.testing.assert_array_equal(x.grad.raw, [[0, 1, 1, 0, 0.5, 0.5]])  # a tie splits evenly
     assert nn.Maxout(3)(Tensor(np.zeros((2, 4, 6)))).shape == (2, 4, 2)
     with pytest.raises(ValueError, match="num_pieces=4"):
         nn.Maxout(4)(Tensor(np.zeros((2, 6))))
@@ -198,23 +198,23 @@ def test_dropout_train_scales_and_eval_is_identity():
     layer = nn.Dropout(0.25)
     x = Tensor(np.ones((200, 100)), requires_grad=True)
     out = layer(x)
-    kept = out.data != 0
+    kept = out.raw != 0
     assert kept.mean() == pytest.approx(0.75, abs=0.01)
-    np.testing.assert_allclose(out.data[kept], 1 / 0.75)
+    np.testing.assert_allclose(out.raw[kept], 1 / 0.75)
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.data, out.data)  # gradient is the scaled mask
+    np.testing.assert_allclose(x.grad.raw, out.raw)  # gradient is the scaled mask
     layer.eval()
     assert layer(x) is x
     assert nn.Dropout(0.0)(x) is x
-    assert np.all(nn.Dropout(1.0)(x).data == 0)
+    assert np.all(nn.Dropout(1.0)(x).raw == 0)
 
 
 def test_dropout_mask_is_seeded_and_p_is_validated():
     x = Tensor(np.ones(50))
     autograd.manual_seed(3)
-    first = nn.Dropout()(x).data
+    first = nn.Dropout()(x).raw
     autograd.manual_seed(3)
-    np.testing.assert_array_equal(nn.Dropout()(x).data, first)
+    np.testing.assert_array_equal(nn.Dropout()(x).raw, first)
     for p in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
             nn.Dropout(p)
@@ -226,25 +226,25 @@ def test_dropout_mask_is_seeded_and_p_is_validated():
 def test_batchnorm_training_normalises_and_updates_running_stats():
     x = np.random.default_rng(0).normal(3.0, 2.0, size=(8, 4))
     bn = nn.BatchNorm1d(4, momentum=0.1).double()
-    out = bn(Tensor(x)).data
+    out = bn(Tensor(x)).raw
     np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(out.var(axis=0), 1 / (1 + 1e-5 / x.var(axis=0)), rtol=1e-9)
-    np.testing.assert_allclose(bn.running_mean.data, 0.1 * x.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(bn.running_var.data, 0.9 + 0.1 * x.var(axis=0, ddof=1), rtol=1e-12)
-    assert int(bn.num_batches_tracked.data) == 1
+    np.testing.assert_allclose(bn.running_mean.raw, 0.1 * x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.raw, 0.9 + 0.1 * x.var(axis=0, ddof=1), rtol=1e-12)
+    assert int(bn.num_batches_tracked.raw) == 1
 
 
 def test_batchnorm_eval_uses_running_stats():
     bn = nn.BatchNorm1d(3).double()
-    bn.running_mean.data[...] = [1.0, 2.0, 3.0]
-    bn.running_var.data[...] = [4.0, 1.0, 0.25]
-    bn.weight.data[...] = [1.0, 2.0, 3.0]
-    bn.bias.data[...] = [0.0, 1.0, -1.0]
+    bn.running_mean.raw[...] = [1.0, 2.0, 3.0]
+    bn.running_var.raw[...] = [4.0, 1.0, 0.25]
+    bn.weight.raw[...] = [1.0, 2.0, 3.0]
+    bn.bias.raw[...] = [0.0, 1.0, -1.0]
     bn.eval()
     x = np.array([[3.0, 2.0, 3.5]])  # a single sample is fine in eval
     expected = (x - [1, 2, 3]) / np.sqrt(np.array([4, 1, 0.25]) + 1e-5) * [1, 2, 3] + [0, 1, -1]
-    np.testing.assert_allclose(bn(Tensor(x)).data, expected, rtol=1e-12)
-    assert int(bn.num_batches_tracked.data) == 0
+    np.testing.assert_allclose(bn(Tensor(x)).raw, expected, rtol=1e-12)
+    assert int(bn.num_batches_tracked.raw) == 0
 
 
 def test_batchnorm_three_dims_momentum_none_and_options():
@@ -254,11 +254,11 @@ def test_batchnorm_three_dims_momentum_none_and_options():
     bn(Tensor(2 * x))
     both = np.stack([x, 2 * x])
     expected = both.mean(axis=(1, 3)).mean(axis=0)
-    np.testing.assert_allclose(bn.running_mean.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_mean.raw, expected, rtol=1e-12)
     plain = nn.BatchNorm1d(2, affine=False, track_running_stats=False)
     assert list(plain.parameters()) == [] and list(plain.state_dict()) == []
     plain.eval()  # no running stats: batch statistics even in eval
-    np.testing.assert_allclose(plain(Tensor(x)).data.mean(axis=(0, 2)), 0, atol=1e-7)
+    np.testing.assert_allclose(plain(Tensor(x)).raw.mean(axis=(0, 2)), 0, atol=1e-7)
     assert list(nn.BatchNorm1d(2).state_dict()) == ["weight", "bias", "running_mean",
                                                     "running_var", "num_batches_tracked"]
     with pytest.raises(ValueError, match="more than 1 value per channel"):
@@ -270,7 +270,7 @@ def test_batchnorm_three_dims_momentum_none_and_options():
 def test_batchnorm_gradcheck_train_and_eval():
     bn = nn.BatchNorm1d(3)
     bn.double()
-    bn.weight.data[...] = [0.5, 1.5, -1.0]
+    bn.weight.raw[...] = [0.5, 1.5, -1.0]
     assert check_module(bn, rand(5, 3), fn=lambda out: out * out)
     assert check_module(bn, rand(3, 3, 2), fn=lambda out: out * out)
     bn.eval()
@@ -286,15 +286,15 @@ def test_embedding_lookup_and_accumulating_backward():
     idx = np.array([[0, 2], [2, 2]])
     out = emb(idx)
     assert out.shape == (2, 2, 3)
-    np.testing.assert_array_equal(out.data[1, 0], emb.weight.data[2])
+    np.testing.assert_array_equal(out.raw[1, 0], emb.weight.raw[2])
     out.sum().backward()
-    np.testing.assert_array_equal(emb.weight.grad.data[:, 0], [1, 0, 3, 0, 0])
+    np.testing.assert_array_equal(emb.weight.grad.raw[:, 0], [1, 0, 3, 0, 0])
     assert emb(Tensor(np.array([4]))).shape == (1, 3)
 
 
 def test_embedding_init_and_bad_indices():
     autograd.manual_seed(0)
-    w = nn.Embedding(1000, 50).weight.data
+    w = nn.Embedding(1000, 50).weight.raw
     assert abs(w.mean()) < 0.01 and w.std() == pytest.approx(1.0, abs=0.01)
     emb = nn.Embedding(4, 2)
     with pytest.raises(IndexError, match="index 4 is out of range for 4"):
@@ -326,9 +326,9 @@ def test_cross_entropy_worked_example():
 def test_cross_entropy_matches_log_softmax_nll_and_reductions():
     x = rand(5, 4, seed=2)
     y = np.array([0, 3, 1, 1, 2])
-    logp = x.data - np.log(np.exp(x.data).sum(axis=1, keepdims=True))
+    logp = x.raw - np.log(np.exp(x.raw).sum(axis=1, keepdims=True))
     per_sample = -logp[np.arange(5), y]
-    np.testing.assert_allclose(F.cross_entropy(x, y, reduction="none").data, per_sample)
+    np.testing.assert_allclose(F.cross_entropy(x, y, reduction="none").raw, per_sample)
     assert F.cross_entropy(x, y).item() == pytest.approx(per_sample.mean())
     assert F.cross_entropy(x, y, reduction="sum").item() == pytest.approx(per_sample.sum())
     assert nn.NLLLoss()(nn.LogSoftmax(dim=1)(x), y).item() == pytest.approx(per_sample.mean())
@@ -340,7 +340,7 @@ def test_cross_entropy_matches_log_softmax_nll_and_reductions():
 def test_cross_entropy_options_against_formulas():
     x = rand(4, 3, seed=3)
     y = np.array([0, 2, 1, 2])
-    logp = x.data - np.log(np.exp(x.data).sum(axis=1, keepdims=True))
+    logp = x.raw - np.log(np.exp(x.raw).sum(axis=1, keepdims=True))
     nll = -logp[np.arange(4), y]
     w = np.array([1.0, 2.0, 0.5])
     assert F.cross_entropy(x, y, weight=w).item() == pytest.approx((w[y] * nll).sum() / w[y].sum())
@@ -354,7 +354,7 @@ def test_cross_entropy_options_against_formulas():
     assert F.cross_entropy(x, soft).item() == pytest.approx(smooth.mean())
     spatial = rand(2, 3, 4, seed=4)
     labels = np.array([[0, 1, 2, 0], [2, 2, 1, 0]])
-    flat = F.cross_entropy(spatial.transpose(0, 2, 1).reshape(8, 3), labels.reshape(8))
+    flat = F.cross_entropy(spatial.permute(0, 2, 1).reshape(8, 3), labels.reshape(8))
     assert F.cross_entropy(spatial, labels).item() == pytest.approx(flat.item())
 
 
@@ -363,7 +363,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
     loss = F.cross_entropy(x, np.array([1]))
     loss.backward()
     assert loss.item() == pytest.approx(1e4)
-    np.testing.assert_allclose(x.grad.data, [[1.0, -1.0, 0.0]])
+    np.testing.assert_allclose(x.grad.raw, [[1.0, -1.0, 0.0]])
 
 
 def test_classification_losses_reject_bad_labels_and_shapes():
@@ -387,7 +387,7 @@ def _per_sample_cross_entropy(logits, labels):
 
 @pytest.mark.parametrize("ignore_index", [-100, 1])
 def test_cross_entropy_ignore_index_and_weight(ignore_index):
-    logits = rand(4, 3, seed=7).data
+    logits = rand(4, 3, seed=7).raw
     labels = np.array([0, ignore_index, 2, 1 if ignore_index != 1 else 0])
     kept = labels != ignore_index
     per_sample = _per_sample_cross_entropy(logits, np.where(kept, labels, 0))
@@ -398,7 +398,7 @@ def test_cross_entropy_ignore_index_and_weight(ignore_index):
     sample_w = w[np.where(kept, labels, 0)] * kept
     assert weighted.item() == pytest.approx((per_sample * sample_w).sum() / sample_w.sum())
     none = F.cross_entropy(Tensor(logits), labels, ignore_index=ignore_index, reduction="none")
-    np.testing.assert_allclose(none.data, per_sample * kept)
+    np.testing.assert_allclose(none.raw, per_sample * kept)
 
 
 def test_cross_entropy_mean_is_one_node_and_backwards_twice_with_retain_graph():
@@ -406,14 +406,14 @@ def test_cross_entropy_mean_is_one_node_and_backwards_twice_with_retain_graph():
     labels = np.array([0, 2, 1, 2])
     loss = F.cross_entropy(logits, labels)
     assert loss.grad_fn == "softmax_cross_entropy" and loss.shape == ()
-    assert loss.item() == pytest.approx(_per_sample_cross_entropy(logits.data, labels).mean())
+    assert loss.item() == pytest.approx(_per_sample_cross_entropy(logits.raw, labels).mean())
     loss.backward(retain_graph=True)
-    first = logits.grad.data.copy()
-    shifted = logits.data - logits.data.max(axis=1, keepdims=True)
+    first = logits.grad.raw.copy()
+    shifted = logits.raw - logits.raw.max(axis=1, keepdims=True)
     probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(first, (probs - np.eye(3)[labels]) / 4, rtol=1e-10)
     loss.backward()  # the per-sample losses the forward kept are still there
-    np.testing.assert_allclose(logits.grad.data, 2 * first, rtol=1e-12)
+    np.testing.assert_allclose(logits.grad.raw, 2 * first, rtol=1e-12)
 
 
 def test_cross_entropy_label_checks_with_ignore_index_a_class():
@@ -447,10 +447,10 @@ REGRESSION = [
 @pytest.mark.parametrize("cls, elementwise", REGRESSION, ids=lambda v: getattr(v, "__name__", ""))
 def test_regression_losses_closed_forms_reductions_and_gradcheck(cls, elementwise):
     pred, target = rand(3, 4, low=-3, high=3, seed=5), rand(3, 4, seed=6, requires_grad=False)
-    d = pred.data - target.data
+    d = pred.raw - target.raw
     assert cls()(pred, target).item() == pytest.approx(elementwise(d).mean())
     assert cls(reduction="sum")(pred, target).item() == pytest.approx(elementwise(d).sum())
-    np.testing.assert_allclose(cls(reduction="none")(pred, target).data, elementwise(d))
+    np.testing.assert_allclose(cls(reduction="none")(pred, target).raw, elementwise(d))
     assert gradcheck(lambda p, t: cls()(p, t), (pred, rand(3, 4, seed=6)))
     with pytest.raises(ValueError, match=r"\(3, 4\).*\(4,\)"):
         cls()(pred, np.zeros(4))
@@ -458,7 +458,7 @@ def test_regression_losses_closed_forms_reductions_and_gradcheck(cls, elementwis
 
 def test_huber_delta_and_mse_with_plain_targets():
     pred = Tensor(np.array([0.5, 3.0, -4.0]))
-    loss = nn.HuberLoss(reduction="none", delta=2.0)(pred, [0.0, 0.0, 0.0]).data
+    loss = nn.HuberLoss(reduction="none", delta=2.0)(pred, [0.0, 0.0, 0.0]).raw
     np.testing.assert_allclose(loss, [0.125, 2 * (3 - 1), 2 * (4 - 1)])
     assert F.mse_loss(Tensor([1.0, 2.0]), np.array([1, 4])).dtype == np.float32
 
@@ -466,14 +466,14 @@ def test_huber_delta_and_mse_with_plain_targets():
 def test_bce_closed_form_clamp_and_gradients():
     p = Tensor(np.array([0.1, 0.8, 0.5]), requires_grad=True)
     y = np.array([0.0, 1.0, 1.0])
-    expected = -(y * np.log(p.data) + (1 - y) * np.log(1 - p.data))
-    np.testing.assert_allclose(nn.BCELoss(reduction="none")(p, y).data, expected)
+    expected = -(y * np.log(p.raw) + (1 - y) * np.log(1 - p.raw))
+    np.testing.assert_allclose(nn.BCELoss(reduction="none")(p, y).raw, expected)
     assert nn.BCELoss()(p, y).item() == pytest.approx(expected.mean())
     edge = Tensor(np.array([0.0, 1.0, 1.0]), requires_grad=True)
     loss = F.binary_cross_entropy(edge, np.array([1.0, 0.0, 1.0]), reduction="none")
-    np.testing.assert_allclose(loss.data, [100.0, 100.0, 0.0])  # log clamped at -100
+    np.testing.assert_allclose(loss.raw, [100.0, 100.0, 0.0])  # log clamped at -100
     loss.sum().backward()
-    assert np.all(np.isfinite(edge.grad.data))
+    assert np.all(np.isfinite(edge.grad.raw))
     assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b), (rand(2, 3, low=0.1, high=0.9),
                                                                  rand(2, 3, low=0, high=1, seed=1)))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
@@ -488,11 +488,11 @@ def test_bce_with_logits_matches_bce_and_is_stable():
     big = Tensor(np.array([-1000.0, 0.0, 1000.0]), requires_grad=True)
     target = np.array([1.0, 1.0, 0.0])
     loss = F.binary_cross_entropy_with_logits(big, target, reduction="none")
-    np.testing.assert_allclose(loss.data, [1000.0, math.log(2), 1000.0])
+    np.testing.assert_allclose(loss.raw, [1000.0, math.log(2), 1000.0])
     loss.sum().backward()
-    np.testing.assert_allclose(big.grad.data, [-1.0, -0.5, 1.0])  # exactly sigmoid(x) - y
-    pos = F.binary_cross_entropy_with_logits(x, y, pos_weight=3.0, reduction="none").data
-    sig = 1 / (1 + np.exp(-x.data))
+    np.testing.assert_allclose(big.grad.raw, [-1.0, -0.5, 1.0])  # exactly sigmoid(x) - y
+    pos = F.binary_cross_entropy_with_logits(x, y, pos_weight=3.0, reduction="none").raw
+    sig = 1 / (1 + np.exp(-x.raw))
     np.testing.assert_allclose(pos, -(3 * y * np.log(sig) + (1 - y) * np.log(1 - sig)), rtol=1e-10)
     assert gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=2.0),
                      (x, rand(2, 3, low=0, high=1, seed=9)))
@@ -504,7 +504,7 @@ def test_penalties():
     assert F.l1_penalty([a, b]).item() == 6.0
     assert F.l2_penalty(iter([a, b])).item() == 14.0
     (F.l1_penalty([a, b]) + F.l2_penalty([a, b])).backward()
-    np.testing.assert_allclose(a.grad.data, [1 + 2, -1 - 4])
+    np.testing.assert_allclose(a.grad.raw, [1 + 2, -1 - 4])
     assert F.l2_penalty([]).item() == 0.0
 
 
@@ -540,8 +540,8 @@ def test_calculate_gain_and_fans():
 def test_init_statistics(fill, bound, std):
     autograd.manual_seed(0)
     t = Tensor(np.zeros((300, 200), dtype=np.float32), requires_grad=True)
-    data = t.data
-    assert fill(t) is t and t.data is data and t.dtype == np.float32  # in place
+    data = t.raw
+    assert fill(t) is t and t.raw is data and t.dtype == np.float32  # in place
     if bound is not None:
         assert np.abs(data).max() <= bound * (1 + 1e-6)
         assert np.abs(data).max() > 0.99 * bound
@@ -551,13 +551,13 @@ def test_init_statistics(fill, bound, std):
 
 def test_init_constants_and_seeding():
     t = Tensor(np.zeros((2, 3)))
-    assert np.all(init.ones_(t).data == 1) and np.all(init.zeros_(t).data == 0)
-    assert np.all(init.constant_(t, 0.3).data == 0.3)
+    assert np.all(init.ones_(t).raw == 1) and np.all(init.zeros_(t).raw == 0)
+    assert np.all(init.constant_(t, 0.3).raw == 0.3)
     autograd.manual_seed(5)
-    first = init.normal_(Tensor(np.zeros(4))).data.copy()
+    first = init.normal_(Tensor(np.zeros(4))).raw.copy()
     autograd.manual_seed(5)
-    np.testing.assert_array_equal(init.normal_(Tensor(np.zeros(4))).data, first)
+    np.testing.assert_array_equal(init.normal_(Tensor(np.zeros(4))).raw, first)
     autograd.manual_seed(5)
-    a = nn.Linear(3, 2).weight.data.copy()
+    a = nn.Linear(3, 2).weight.raw.copy()
     autograd.manual_seed(5)
-    np.testing.assert_array_equal(nn.Linear(3, 2).weight.data, a)
+    np.testing.assert_array_equal(nn.Linear(3, 2).weight.raw, a)

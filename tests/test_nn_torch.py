@@ -22,12 +22,12 @@ def compare(our_fn, torch_fn, *arrays, rtol=1e-10, atol=1e-12):
     """Same forward value and same gradients for every input."""
     ours, theirs = both(*arrays)
     a, b = our_fn(*ours), torch_fn(*theirs)
-    np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=rtol, atol=atol)
-    seed = np.random.default_rng(0).standard_normal(np.shape(a.data))
+    np.testing.assert_allclose(a.raw, b.detach().numpy(), rtol=rtol, atol=atol)
+    seed = np.random.default_rng(0).standard_normal(np.shape(a.raw))
     a.backward(seed)
     b.backward(torch.tensor(seed))
     for x, y in zip(ours, theirs):
-        np.testing.assert_allclose(x.grad.data, y.grad.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(x.grad.raw, y.grad.numpy(), rtol=rtol, atol=atol)
 
 
 RNG = np.random.default_rng(42)
@@ -111,7 +111,7 @@ def test_torch_state_dict_loads_as_is():
     ours.eval(), theirs.eval()
     x = RNG.standard_normal((2, 4)).astype(np.float32)
     expected = theirs[:4](torch.tensor(x)).detach().numpy()
-    np.testing.assert_allclose(ours[:4](Tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours[:4](Tensor(x)).raw, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_init_gains_and_bounds():
@@ -122,5 +122,5 @@ def test_init_gains_and_bounds():
     assert init._calculate_fan_in_and_fan_out(Tensor(np.zeros(shape))) == \
         torch.nn.init._calculate_fan_in_and_fan_out(t)
     torch.nn.init.kaiming_uniform_(t, a=5 ** 0.5)
-    ours = init.kaiming_uniform_(Tensor(np.zeros(shape)), a=5 ** 0.5).data
+    ours = init.kaiming_uniform_(Tensor(np.zeros(shape)), a=5 ** 0.5).raw
     assert np.abs(ours).max() <= 1 / 72 ** 0.5 and t.abs().max().item() <= 1 / 72 ** 0.5

@@ -59,7 +59,7 @@ def test_binary_op_gradients_have_operand_shapes_and_closed_form(shapes, name, s
     tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
     for t, expected, shape in ((x, expected_x, shape_x), (y, expected_y, shape_y)):
         assert t.grad.shape == shape and t.grad.dtype == dtype
-        np.testing.assert_allclose(t.grad.data, expected, **tol)
+        np.testing.assert_allclose(t.grad.numpy(), expected, **tol)
 
 
 @settings(max_examples=50, deadline=None)
@@ -72,5 +72,5 @@ def test_gradients_through_a_shared_operand_add_up(shapes, seed):
     x, y = Tensor(x_data, requires_grad=True), Tensor(y_data, requires_grad=True)
     (x * y + x / y).sum().backward()
     yb = np.broadcast_to(y_data, out_shape)
-    np.testing.assert_allclose(x.grad.data, reduce_to(yb + 1 / yb, shape_x), rtol=1e-10)
+    np.testing.assert_allclose(x.grad.numpy(), reduce_to(yb + 1 / yb, shape_x), rtol=1e-10)
     assert y.grad.shape == shape_y

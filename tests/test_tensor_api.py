@@ -11,7 +11,7 @@ def leaf(values, dtype=np.float64):
 
 
 def assert_close(actual, expected, rtol=1e-7, atol=1e-12):
-    actual = actual.data if isinstance(actual, Tensor) else actual
+    actual = actual.numpy() if isinstance(actual, Tensor) else actual
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
 
 
@@ -84,6 +84,45 @@ def test_float32_with_float64_promotes_and_gradients_keep_each_dtype():
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
 
 
+# (expression, its dtype under PyTorch's promotion); i64, f32, f64: 1-d tensors of those dtypes
+PROMOTIONS = [
+    (lambda i64, f32, f64: i64 * 0.5, np.float32), (lambda i64, f32, f64: 0.5 * i64, np.float32),
+    (lambda i64, f32, f64: i64 / 2, np.float32), (lambda i64, f32, f64: i64 + f32, np.float32),
+    (lambda i64, f32, f64: f32 - i64, np.float32), (lambda i64, f32, f64: i64 * f64, np.float64),
+    (lambda i64, f32, f64: i64 * 2, np.int64), (lambda i64, f32, f64: i64 ** 2, np.int64),
+    (lambda i64, f32, f64: i64 ** 0.5, np.float32), (lambda i64, f32, f64: f32 * 2.0, np.float32),
+    (lambda i64, f32, f64: i64 + True, np.int64), (lambda i64, f32, f64: f32 + f64, np.float64),
+    (lambda i64, f32, f64: i64.clamp(0.5, 1.5), np.float32),
+]
+
+
+@pytest.mark.parametrize("expr, dtype", PROMOTIONS, ids=lambda _: "")
+def test_type_promotion_follows_pytorch(expr, dtype):
+    i64 = autograd.tensor([1, 2])
+    f32, f64 = Tensor(np.ones(2, np.float32)), Tensor(np.ones(2))
+    assert i64.dtype == np.int64 and expr(i64, f32, f64).dtype == dtype
+    torch = pytest.importorskip("torch")
+    ref = expr(torch.tensor([1, 2]), torch.ones(2), torch.ones(2, dtype=torch.float64))
+    assert str(ref.dtype) == f"torch.{np.dtype(dtype).name}"
+
+
+def test_tensor_factory_keeps_an_ndarrays_dtype_and_honours_dtype():
+    assert autograd.tensor(np.ones(2)).dtype == np.float64  # torch.tensor(np.ones(2)): float64
+    assert autograd.tensor(Tensor(np.ones(2))).dtype == np.float64
+    assert autograd.tensor([1.0], dtype=np.float64).dtype == np.float64
+
+
+def test_a_0d_tensor_of_a_higher_category_gives_its_dtype():
+    # PyTorch: tensor([1, 2]) + tensor(1.5, dtype=float64) is float64; beside float32 it is float32
+    assert (autograd.tensor([1, 2]) + Tensor(np.array(1.5))).dtype == np.float64
+    assert (Tensor(np.ones(2, np.float32)) + Tensor(np.array(1.5))).dtype == np.float32
+
+
+def test_an_int_to_the_power_of_an_int_tensor_stays_int64():
+    y = 2 ** autograd.tensor([1, 4])  # PyTorch: tensor([2, 16]), int64
+    assert y.dtype == np.int64 and y.tolist() == [2, 16]
+
+
 def test_astype_casts_the_gradient_back():
     x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     y = x.astype(np.float64)
@@ -99,14 +138,16 @@ def test_astype_casts_the_gradient_back():
 def test_zeros_ones_both_shape_forms(factory, value):
     for t in (factory(2, 3), factory((2, 3))):
         assert t.shape == (2, 3) and t.dtype == np.float32 and not t.requires_grad
-        assert (t.data == value).all()
+        assert (t.numpy() == value).all()
     t = factory(4, dtype=np.float64, requires_grad=True)
     assert t.shape == (4,) and t.dtype == np.float64 and t.requires_grad and t.is_leaf
 
 
 def test_full_eye_arange():
-    t = autograd.full((2, 2), 7)
-    assert t.dtype == np.float32 and (t.data == 7).all()
+    t = autograd.full((2, 2), 7)  # an int fill value gives int64, as torch.full
+    assert t.dtype == np.int64 and (t.numpy() == 7).all()
+    t = autograd.full((2, 2), 7.0)
+    assert t.dtype == np.float32 and (t.numpy() == 7).all()
     assert autograd.full(3, 1.5, dtype=np.float64).dtype == np.float64
     assert autograd.full(3, 1.5, requires_grad=True).requires_grad
     assert_close(autograd.eye(2), np.eye(2))
@@ -125,7 +166,7 @@ def test_like_factories():
     base = Tensor(np.ones((2, 3), dtype=np.float64))
     z, o = autograd.zeros_like(base), autograd.ones_like(base)
     assert z.shape == o.shape == (2, 3) and z.dtype == o.dtype == np.float64
-    assert not z.data.any() and o.data.all()
+    assert not z.numpy().any() and o.numpy().all()
     assert autograd.zeros_like(base, dtype=np.float32).dtype == np.float32
     assert autograd.ones_like(base, requires_grad=True).requires_grad
 
@@ -138,18 +179,18 @@ def test_random_factories_and_manual_seed(factory):
     autograd.manual_seed(123)
     a2, b2 = factory(3, 4), factory((3, 4))
     assert a.shape == b.shape == (3, 4) and a.dtype == np.float32
-    np.testing.assert_array_equal(a.data, a2.data)
-    np.testing.assert_array_equal(b.data, b2.data)
-    assert not np.array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.numpy(), a2.numpy())
+    np.testing.assert_array_equal(b.numpy(), b2.numpy())
+    assert not np.array_equal(a.numpy(), b.numpy())
     assert factory(2, dtype=np.float64, requires_grad=True).dtype == np.float64
     assert factory(2, requires_grad=True).requires_grad
 
 
 def test_rand_range_and_randn_moments():
     autograd.manual_seed(0)
-    u = autograd.rand(10_000).data
+    u = autograd.rand(10_000).numpy()
     assert u.min() >= 0.0 and u.max() < 1.0
-    n = autograd.randn(10_000).data
+    n = autograd.randn(10_000).numpy()
     assert abs(n.mean()) < 0.05 and abs(n.std() - 1.0) < 0.05
 
 
@@ -162,13 +203,35 @@ def test_manual_seed_rejects_non_integers():
 
 def test_attributes():
     x = leaf(np.ones((2, 3)))
-    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and x.dtype == np.float64
+    assert x.shape == (2, 3) and x.ndim == 2 and x.dtype == np.float64
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2 and x.numel() == 6
+    assert x.dim() == 2
     assert x.is_leaf and x.grad_fn is None and x.grad is None
     y = x * 2.0
     assert not y.is_leaf and y.grad_fn == "mul" and y.requires_grad
-    assert isinstance(x.data, np.ndarray)
+    assert isinstance(x.numpy(), np.ndarray)
+    d = x.data  # PyTorch's .data: a detached Tensor sharing the storage
+    assert isinstance(d, Tensor) and not d.requires_grad and d.is_leaf
+    assert np.shares_memory(d.numpy(), x.numpy())
     assert "grad_fn=<mul>" in repr(y) and "requires_grad=True" in repr(x)
     assert len(x) == 2
+
+
+def test_data_updates_a_leaf_in_place_without_recording():
+    p = leaf([1.0, 2.0])
+    (p * p).sum().backward()
+    p.data += -0.25 * p.grad  # the optimiser idiom of PyTorch
+    assert_close(p, [0.5, 1.0])
+    assert p.is_leaf and p.requires_grad and p.grad_fn is None
+    p.data.mul_(2.0)
+    assert_close(p, [1.0, 2.0])
+    p.data.zero_()
+    assert_close(p, [0.0, 0.0])
+    p.data = Tensor(np.array([5.0, 6.0]))
+    assert_close(p, [5.0, 6.0])
+    assert p.is_leaf and p.requires_grad and p.dtype == np.float64
+    (p * 3.0).sum().backward()
+    assert_close(p.grad, [2.0 + 3.0, 4.0 + 3.0])
 
 
 def test_item_numpy_tolist():
@@ -200,7 +263,7 @@ def test_requires_grad_and_zero_grad():
 
 def _check_grad(x, y, expected_grad):
     """Backward with a weight per element of y, then compare x.grad."""
-    weights = np.arange(1.0, y.size + 1).reshape(y.shape)
+    weights = np.arange(1.0, y.numel() + 1).reshape(y.shape)
     (y * Tensor(weights)).sum().backward()
     assert_close(x.grad, expected_grad(weights))
 
@@ -215,11 +278,17 @@ def test_reshape_both_forms():
 def test_transpose_forms():
     data = np.arange(24.0).reshape(2, 3, 4)
     x = leaf(data)
-    assert x.transpose().shape == (4, 3, 2) and x.T.shape == (4, 3, 2)
+    assert x.permute(2, 1, 0).shape == (4, 3, 2) and x.T.shape == (4, 3, 2)
     assert_close(x.T, data.T)
-    assert_close(x.transpose(2, 0, 1), data.transpose(2, 0, 1))
-    assert_close(x.transpose((1, 0, 2)), data.transpose(1, 0, 2))
+    assert_close(x.permute(2, 0, 1), data.transpose(2, 0, 1))
+    assert_close(x.permute((1, 0, 2)), data.transpose(1, 0, 2))
     assert_close(x.permute(0, 2, 1), data.transpose(0, 2, 1))
+    # transpose(dim0, dim1) swaps two dims, as PyTorch's
+    assert x.transpose(0, 2).shape == (4, 3, 2) and x.transpose(1, 2).shape == (2, 4, 3)
+    assert_close(x.transpose(0, 2), data.swapaxes(0, 2))
+    assert_close(x.transpose(2, 1), data.swapaxes(1, 2))
+    _check_grad(x, x.transpose(0, 1), lambda w: w.swapaxes(0, 1))
+    x = leaf(data)
     _check_grad(x, x.permute(2, 0, 1), lambda w: w.transpose(1, 2, 0))
 
 
@@ -258,7 +327,7 @@ def test_pad():
     x = leaf(np.arange(6.0).reshape(2, 3))
     y = x.pad(((1, 0), (2, 1)), value=-1.0)
     assert y.shape == (3, 6)
-    assert_close(y, np.pad(x.data, ((1, 0), (2, 1)), constant_values=-1.0))
+    assert_close(y, np.pad(x.numpy(), ((1, 0), (2, 1)), constant_values=-1.0))
     _check_grad(x, y, lambda w: w[1:, 2:5])
     assert x.pad(1).shape == (4, 5)
     with pytest.raises(ValueError):
@@ -297,9 +366,10 @@ def test_getitem_integer_arrays_and_masks():
 
 def test_concatenate_and_stack():
     a, b = leaf(np.ones((2, 3))), leaf(np.zeros((2, 1)))
-    c = autograd.concatenate([a, b], axis=1)
-    assert c.shape == (2, 4) and c.grad_fn == "concatenate"
-    assert autograd.concatenate([a, a]).shape == (4, 3)
+    c = autograd.cat([a, b], dim=1)
+    assert c.shape == (2, 4) and c.grad_fn == "cat"
+    assert autograd.cat([a, a]).shape == (4, 3)
+    assert_close(autograd.concatenate([a, b], axis=1), c.numpy())  # NumPy's spelling is an alias
     (c * Tensor(np.arange(8.0).reshape(2, 4))).sum().backward()
     assert_close(a.grad, [[0.0, 1.0, 2.0], [4.0, 5.0, 6.0]])
     assert_close(b.grad, [[3.0], [7.0]])
@@ -307,7 +377,7 @@ def test_concatenate_and_stack():
     s = autograd.stack([p, q], axis=1)
     assert_close(s, [[1.0, 3.0], [2.0, 4.0]])
     assert autograd.stack([p, q]).shape == (2, 2)
-    assert_close(autograd.stack([p, q], axis=-1), s.data)
+    assert_close(autograd.stack([p, q], axis=-1), s.numpy())
     (s * Tensor([[1.0, 10.0], [2.0, 20.0]])).sum().backward()
     assert_close(p.grad, [1.0, 2.0])
     assert_close(q.grad, [10.0, 20.0])
@@ -333,7 +403,7 @@ def test_sigmoid_does_not_overflow():
     y = x.sigmoid()
     assert_close(y, [0.0, 0.5, 1.0])
     y.sum().backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad.numpy()).all()
 
 
 def test_maximum_minimum_where_functions():
@@ -348,17 +418,36 @@ def test_maximum_minimum_where_functions():
     assert_close(autograd.where(Tensor([False, True]), 0.0, a), [1.0, 0.0])
 
 
-@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "logsumexp"])
+@pytest.mark.parametrize("method", ["sum", "mean", "amax", "amin", "logsumexp"])
 @pytest.mark.parametrize("axis", [None, 0, -1, (0, 2), (-1, 1)])
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_reductions_match_numpy(method, axis, keepdims):
     rng = np.random.default_rng(0)
     data = rng.standard_normal((2, 3, 4))
-    ref = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
+    ref = {"sum": np.sum, "mean": np.mean, "amax": np.max, "amin": np.min,
            "logsumexp": lambda d, axis, keepdims: np.log(np.sum(np.exp(d), axis=axis,
                                                                 keepdims=keepdims))}[method]
-    out = getattr(Tensor(data), method)(axis=axis, keepdims=keepdims)
-    assert_close(out, ref(data, axis=axis, keepdims=keepdims), rtol=1e-12)
+    expected = ref(data, axis=axis, keepdims=keepdims)
+    assert_close(getattr(Tensor(data), method)(axis=axis, keepdims=keepdims), expected, rtol=1e-12)
+    assert_close(getattr(Tensor(data), method)(dim=axis, keepdim=keepdims), expected, rtol=1e-12)
+    if axis is None and not keepdims:
+        assert_close(getattr(Tensor(data), method)(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method, ref, arg", [("max", np.max, np.argmax),
+                                              ("min", np.min, np.argmin)])
+@pytest.mark.parametrize("dim", [0, -1, 1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_with_a_dim_return_values_and_indices(method, ref, arg, dim, keepdim):
+    data = np.random.default_rng(0).standard_normal((2, 3, 4))
+    out = getattr(Tensor(data), method)(dim, keepdim=keepdim)
+    values, indices = out
+    assert out.values is values and out.indices is indices
+    assert_close(values, ref(data, axis=dim, keepdims=keepdim), rtol=1e-12)
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    np.testing.assert_array_equal(indices.numpy(), arg(data, axis=dim, keepdims=keepdim))
+    assert_close(getattr(Tensor(data), method)(), ref(data), rtol=1e-12)  # no dim: the 0-d extremum
+    assert getattr(Tensor(data), method)().shape == ()
 
 
 def test_reductions_accept_a_list_axis():
@@ -375,16 +464,28 @@ def test_logsumexp_is_stable():
     assert_close(x.grad, [0.5, 0.5, 0.0])
 
 
-def test_var_ddof():
+def test_var_is_unbiased_by_default_and_takes_each_correction_spelling():
     data = np.array([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]])
     x = leaf(data)
-    assert_close(x.var(), data.var())
+    assert_close(x.var(), data.var(ddof=1))  # correction=1 by default, as PyTorch
+    assert_close(x.var(unbiased=False), data.var())
+    assert_close(x.var(correction=0), data.var())
+    assert_close(x.var(ddof=0), data.var())
     assert_close(x.var(axis=1, ddof=1), data.var(axis=1, ddof=1))
-    assert_close(x.var(axis=0, keepdims=True), data.var(axis=0, keepdims=True))
+    assert_close(x.var(dim=1, correction=2), data.var(axis=1, ddof=2))
+    assert_close(x.var(axis=0, keepdims=True), data.var(axis=0, keepdims=True, ddof=1))
+    assert_close(x.var(0, keepdim=True), data.var(axis=0, keepdims=True, ddof=1))
+    assert_close(x.std(), data.std(ddof=1))
+    assert_close(x.std(dim=1, unbiased=False), data.std(axis=1))
     x.var().backward()
+    assert_close(x.grad, 2 * (data - data.mean()) / (data.size - 1))
+    x.grad = None
+    x.var(correction=0).backward()
     assert_close(x.grad, 2 * (data - data.mean()) / data.size)
     with pytest.raises(ValueError):
-        Tensor([1.0]).var(ddof=1)
+        Tensor([1.0]).var()  # no degrees of freedom: kissgrad raises where PyTorch gives nan
+    with pytest.raises(TypeError):
+        x.var(unbiased=True, correction=1)
 
 
 def test_max_min_tie_gradient_is_split_evenly():
@@ -392,11 +493,37 @@ def test_max_min_tie_gradient_is_split_evenly():
     x.max().backward()
     assert_close(x.grad, [0.0, 0.5, 0.5, 0.0])
     x = leaf([[2.0, 2.0, 2.0], [1.0, 5.0, 0.0]])
-    x.max(axis=1).sum().backward()
+    x.amax(dim=1).sum().backward()
     assert_close(x.grad, [[1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]])
     x = leaf([[0.0, 4.0], [0.0, -1.0]])
-    x.min(axis=0, keepdims=True).backward(np.array([[2.0, 3.0]]))
+    x.amin(axis=0, keepdims=True).backward(np.array([[2.0, 3.0]]))
     assert_close(x.grad, [[1.0, 0.0], [1.0, 3.0]])
+    x = leaf([1.0, 3.0, 3.0, 0.0])
+    x.amax().backward()
+    assert_close(x.grad, [0.0, 0.5, 0.5, 0.0])
+
+
+def test_max_min_with_a_dim_send_the_gradient_to_the_returned_index():
+    x = leaf([[2.0, 2.0, 2.0], [1.0, 5.0, 0.0]])
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(indices.numpy(), [0, 1])  # the first of tied maxima
+    values.sum().backward()
+    assert_close(x.grad, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    x = leaf([[0.0, 4.0], [0.0, -1.0]])
+    values, indices = x.min(0, keepdim=True)
+    np.testing.assert_array_equal(indices.numpy(), [[0, 1]])
+    values.backward(np.array([[2.0, 3.0]]))
+    assert_close(x.grad, [[2.0, 0.0], [0.0, 3.0]])
+
+
+def test_op_names_are_pytorchs():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    assert x.amax().grad_fn == "amax" and x.max().grad_fn == "amax" and x.amin(0).grad_fn == "amin"
+    assert x.clamp(0.0, 1.0).grad_fn == "clamp" and x.clip(0.0, 1.0).grad_fn == "clamp"
+    assert x.permute(1, 0).grad_fn == "permute" and x.transpose(0, 1).grad_fn == "permute"
+    assert x.T.grad_fn == "permute" and autograd.cat([x, x]).grad_fn == "cat"
+    assert {"amax", "amin", "clamp", "permute", "cat"} <= set(autograd.OPS)
+    assert not {"max", "min", "clip", "transpose", "concatenate"} & set(autograd.OPS)
 
 
 def test_maximum_minimum_tie_gradient_is_split_evenly():
@@ -424,7 +551,7 @@ def test_pow_with_a_tensor_exponent_at_zero_and_negative_bases():
     x, y = leaf([0.0, 1.0, 2.0, -1.0]), leaf(2.0)
     (x ** y).sum().backward()
     assert_close(x.grad, [0.0, 2.0, 4.0, -2.0])
-    assert np.isnan(y.grad.data)
+    assert np.isnan(y.grad.numpy())
     x, y = leaf([0.0, 2.0]), leaf(2.0)
     (x ** y).sum().backward()
     assert_close(y.grad, 4.0 * np.log(2.0))
@@ -449,7 +576,7 @@ def test_comparisons_return_bool_tensors_without_grad():
              (x >= other, [0, 1, 1]), (x == 2.0, [0, 1, 0]), (x != other, [1, 0, 1])]
     for result, expected in cases:
         assert result.dtype == np.bool_ and not result.requires_grad and result.grad_fn is None
-        np.testing.assert_array_equal(result.data, np.array(expected, dtype=bool))
+        np.testing.assert_array_equal(result.numpy(), np.array(expected, dtype=bool))
     assert {x: 1}[x] == 1  # == is elementwise, yet tensors stay hashable
 
 
@@ -457,7 +584,7 @@ def test_argmax():
     x = leaf([[1.0, 3.0, 2.0], [4.0, 0.0, 4.5]])
     a = x.argmax(axis=1)
     assert a.dtype == np.int64 and not a.requires_grad
-    np.testing.assert_array_equal(a.data, [1, 2])
+    np.testing.assert_array_equal(a.numpy(), [1, 2])
     assert int(x.argmax().item()) == 5
     assert x.argmax(axis=0, keepdims=True).shape == (1, 3)
 
@@ -466,7 +593,7 @@ def test_operators_with_numbers_and_arrays_on_either_side():
     x = leaf([1.0, 2.0])
     arr = np.array([3.0, 4.0])
     y = 2.0 * x + arr - x / 4.0 + 1.0 / x - arr * x + x ** 2 + 3.0 ** x - 1 + (arr @ x)
-    d = x.data
+    d = x.numpy()
     assert_close(y, 2 * d + arr - d / 4 + 1 / d - arr * d + d ** 2 + 3 ** d - 1 + arr @ d)
     y.sum().backward()
     assert_close(x.grad, 2 - 0.25 - 1 / d ** 2 - arr + 2 * d + 3 ** d * np.log(3) + 2 * arr)
@@ -548,16 +675,17 @@ def test_against_torch():
 
     def ours():
         x, y, m = leaf(a), leaf(b), leaf(w)
-        z = ((x * y).tanh() @ m).logsumexp(axis=0) + x.max(axis=1).sum() + (x - y).abs().mean()
-        z = z + autograd.maximum(x, y).sigmoid().var(axis=0).sum() + (x[[0, 0, 2]] ** 2).sum()
+        z = ((x * y).tanh() @ m).logsumexp(dim=0) + x.amax(dim=1).sum() + (x - y).abs().mean()
+        z = z + autograd.maximum(x, y).sigmoid().var(dim=0).sum() + (x[[0, 0, 2]] ** 2).sum()
+        z = z + x.max(dim=1).values.sum() + x.min(0)[0].sum() + x.var(dim=1, correction=0).sum()
         z.sum().backward()
-        return z.data, x.grad.data, y.grad.data, m.grad.data
+        return z.numpy(), x.grad.numpy(), y.grad.numpy(), m.grad.numpy()
 
     def theirs():
         x, y, m = (torch.tensor(v, requires_grad=True) for v in (a, b, w))
         z = ((x * y).tanh() @ m).logsumexp(dim=0) + x.amax(dim=1).sum() + (x - y).abs().mean()
-        z = z + torch.maximum(x, y).sigmoid().var(dim=0, correction=0).sum() \
-            + (x[[0, 0, 2]] ** 2).sum()
+        z = z + torch.maximum(x, y).sigmoid().var(dim=0).sum() + (x[[0, 0, 2]] ** 2).sum()
+        z = z + x.max(dim=1).values.sum() + x.min(0)[0].sum() + x.var(dim=1, correction=0).sum()
         z.sum().backward()
         return z.detach().numpy(), x.grad.numpy(), y.grad.numpy(), m.grad.numpy()
 
@@ -570,7 +698,7 @@ def test_builtin_abs_works_on_tensor_and_value():
 
     t = Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
     abs(t).sum().backward()
-    np.testing.assert_allclose(t.grad.data, [1.0, -1.0, 1.0])
+    np.testing.assert_allclose(t.grad.numpy(), [1.0, -1.0, 1.0])
     v = Value(-3.0)
     abs(v).backward()
     assert abs(v).data == 3.0 and v.grad == -1.0
@@ -582,7 +710,7 @@ def test_from_numpy_shares_memory_and_tensor_copies():
     array = np.array([1.0, 2.0])
     shared, copied = from_numpy(array), Tensor(array)
     array[0] = 5.0
-    assert shared.data[0] == 5.0 and copied.data[0] == 1.0
+    assert shared.numpy()[0] == 5.0 and copied.numpy()[0] == 1.0
     assert shared.dtype == np.float64 and not shared.requires_grad
     with pytest.raises(TypeError, match="np.ndarray"):
         from_numpy([1.0, 2.0])

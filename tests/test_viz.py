@@ -79,6 +79,17 @@ def test_styles_tell_leaves_parameters_constants_and_output_apart():
     assert len({output, leaf, constant}) == 3
 
 
+def test_value_nodes_show_their_label():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    assert (a.label, b.label, c.label) == ("a", "b", "c")
+    c.backward()
+    labels = [attrs for attrs in drawn(draw_graph(c).source).values()]
+    for name in ("a", "b", "c"):
+        assert any(f"<B>{name}</B>" in attrs for attrs in labels), name
+
+
 def test_value_nodes_show_data_and_grad():
     a, b = Value(2.0), Value(-3.0)
     c = a * b + 1
@@ -178,7 +189,7 @@ def test_leaves_and_their_edges_are_coloured_by_grad_without_recording():
     y.backward()
     source = draw_graph(y).source
     nodes = drawn(source)
-    x_norm = float(np.linalg.norm(x.grad.data))
+    x_norm = float(np.linalg.norm(x.grad.numpy()))
     leaf_x = [n for n, a in nodes.items() if "(2, 3) float64" in a and "<B>leaf</B>" in a][0]
     assert fill(nodes[leaf_x]) == colour_of(x_norm)
     assert re.search(rf'{leaf_x} -> op\d+ \[color="{colour_of(x_norm)}"', source)
