@@ -44,7 +44,8 @@ from .tensor import (
 from .value import Value
 
 __all__ = [
-    "Tensor", "Value", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "grad",
+    "Tensor", "Value", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
+    "grad",
     "zeros", "ones", "full", "randn", "rand", "arange", "eye", "zeros_like", "ones_like",
     "tensor", "empty", "empty_like", "full_like", "linspace", "rand_like", "randn_like", "randint",
     "randperm", "Generator", "Device", "device", "cat", "multinomial",

@@ -34,7 +34,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
     Example: ``kissgrad.tensor([[1, 2]])`` is int64, usable as an index.
     """
-    return _make(dtypes.infer_array(data, dtype), None, requires_grad, device)
+    array = dtypes.infer_array(data, dtype)
+    return _make(array, array.dtype, requires_grad, device)
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None):
@@ -105,7 +106,8 @@ def randn(*shape, generator=None, dtype=None, requires_grad=False, device=None):
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, requires_grad=False, device=None):
-    """Integers in [low, high) of ``size`` (int64): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    """Integers in [low, high) of ``size`` (int64): ``randint(high, size)`` or
+    ``randint(low, high, size)``."""
     if size is None:
         low, high, size = 0, low, high
     if size is None:

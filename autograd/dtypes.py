@@ -53,7 +53,7 @@ def infer_array(data, dtype=None):
     if dtype is not None:
         return _check_numeric(np.array(raw, dtype=to_dtype(dtype)), data)
     array = np.array(raw)
-    if not isinstance(raw, (np.ndarray, np.generic)):
+    if not _holds_numpy(raw):
         if array.dtype.kind == "f":
             array = array.astype(DEFAULT_FLOAT)
         elif array.dtype.kind in "iu":
@@ -61,6 +61,14 @@ def infer_array(data, dtype=None):
         elif array.size == 0 and array.dtype.kind not in "b":
             array = array.astype(DEFAULT_FLOAT)  # tensor([]) is float32, as in PyTorch
     return _check_numeric(array, data)
+
+
+def _holds_numpy(raw):
+    """True when ``raw`` is, or its first leaf is, a NumPy array or scalar (which keeps its
+    dtype, as in ``torch.tensor([np.float64(1)])``)."""
+    while isinstance(raw, (list, tuple)) and len(raw):
+        raw = raw[0]
+    return isinstance(raw, (np.ndarray, np.generic))
 
 
 def category(dtype):

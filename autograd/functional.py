@@ -59,9 +59,9 @@ def _inputs(inputs):
 
 def _vectors(v, like, name):
     vs = list(v) if isinstance(v, (tuple, list)) else [v]
-    if len(vs) != len(like) or any(tuple(np.shape(getattr(a, "raw", a))) != b.shape for a, b in zip(vs, like)):
-        raise ValueError(f"{name}: v must match the shapes {[b.shape for b in like]}, got "
-                         f"{[np.shape(getattr(a, 'raw', a)) for a in vs]}")
+    shapes = [tuple(np.shape(getattr(a, "raw", a))) for a in vs]
+    if len(vs) != len(like) or any(s != b.shape for s, b in zip(shapes, like)):
+        raise ValueError(f"{name}: v must match the shapes {[b.shape for b in like]}, got {shapes}")
     return [a if isinstance(a, Tensor) else Tensor(np.asarray(a, dtype=b.dtype)) for a, b in zip(vs, like)]
 
 

@@ -236,7 +236,7 @@ def _pow_tensor_backward(g, out, x, y):
         return g * _pow_base_term(x, y), g * out * log_x
 
 
-POW_TENSOR = op("pow_tensor", np.power, math.pow, _pow_tensor_backward, "float")
+POW_TENSOR = op("pow_tensor", np.power, math.pow, _pow_tensor_backward, "common")
 
 
 def _as_matrices(g, out, x, y):

@@ -23,8 +23,15 @@ def _adoptable(g, dtype):
 
 
 def _shape_error(op, parents, error):
+    """The forward's ValueError, naming the operands: their shapes when those do not broadcast,
+    else their dtypes (an integer to a negative power, say)."""
     shapes = " and ".join(str(p.raw.shape) for p in parents)
-    return ValueError(f"{op.name}: operands with shapes {shapes} are incompatible ({error})")
+    try:
+        np.broadcast_shapes(*(p.raw.shape for p in parents))
+    except ValueError:
+        return ValueError(f"{op.name}: operands with shapes {shapes} are incompatible ({error})")
+    dtypes_ = " and ".join(str(p.raw.dtype) for p in parents)
+    return ValueError(f"{op.name} of operands with shapes {shapes}, dtypes {dtypes_}: {error}")
 
 
 def _needs_promotion(op, inputs):
@@ -131,6 +138,12 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         op = _UFUNC_OPS.get(ufunc)
         if op is not None and method == "__call__" and not kwargs:
             return self._apply(op, inputs, _NO_PARAMS)
+        name = _UFUNC_METHODS.get(ufunc)
+        if name is not None and method == "__call__" and not kwargs and len(inputs) == 2:
+            left, right = inputs
+            if isinstance(left, Tensor):
+                return getattr(left, f"__{name}__")(right)
+            return getattr(right, f"__r{name}__")(left)
         raw = [x.raw if isinstance(x, Tensor) else x for x in inputs]
         if "out" in kwargs:
             kwargs["out"] = tuple(x.raw if isinstance(x, Tensor) else x for x in kwargs["out"])
@@ -329,6 +342,51 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         return self._apply(O.CAST, (self,), {"dtype": dtype})
 
     type = astype
+
+    def type_as(self, other):
+        """This tensor cast to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    def contiguous(self):
+        """Self: a NumPy array needs no copy to be read in order (PyTorch's views may)."""
+        return self
+
+    def is_contiguous(self):
+        """True: kissgrad's tensors are always usable as contiguous ones."""
+        return True
+
+    def _new(self, factory, size, dtype, requires_grad, device):
+        from .creation import _size  # creation builds on this module
+        if device is not None:
+            check_device(device)
+        shape = _size(size, factory.__name__)
+        array = factory(shape, dtype=self.raw.dtype if dtype is None else dtypes.to_dtype(dtype))
+        out = self._constant(array)
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
+        """Zeros of ``size`` with this tensor's dtype (unless ``dtype``)."""
+        return self._new(np.zeros, size, dtype, requires_grad, device)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False, device=None):
+        """Ones of ``size`` with this tensor's dtype (unless ``dtype``)."""
+        return self._new(np.ones, size, dtype, requires_grad, device)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False, device=None):
+        """A tensor of ``size`` with this tensor's dtype, filled with zeros (never garbage)."""
+        return self._new(np.zeros, size, dtype, requires_grad, device)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=None):
+        """``fill_value`` everywhere in ``size``, with this tensor's dtype (unless ``dtype``)."""
+        out = self.new_zeros(size, dtype=dtype, device=device).fill_(fill_value)
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_tensor(self, data, dtype=None, requires_grad=False, device=None):
+        """A copy of ``data`` as a leaf with this tensor's dtype (unless ``dtype``)."""
+        from .creation import tensor
+        dtype = self.raw.dtype if dtype is None else dtype
+        return tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+
     float = _cast_method(dtypes.float32, "float")
     double = _cast_method(dtypes.float64, "double")
     half = _cast_method(dtypes.float16, "half")
@@ -409,7 +467,15 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
     # --- arithmetic -----------------------------------------------------------------
 
     __add__, __radd__ = _binary_methods(O.ADD)
-    __sub__, __rsub__ = _binary_methods(O.SUB)
+    _sub, _rsub = _binary_methods(O.SUB)
+
+    def __sub__(self, other):
+        _check_no_bool_subtraction(self, other)
+        return self._sub(other)
+
+    def __rsub__(self, other):
+        _check_no_bool_subtraction(self, other)
+        return self._rsub(other)
     __mul__, __rmul__ = _binary_methods(O.MUL)
     __truediv__, __rtruediv__ = _binary_methods(O.DIV)
     __rpow__ = _binary_methods(O.POW_TENSOR)[1]
@@ -421,19 +487,35 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
             return self._apply(O.POW, (self,), {"exponent": exponent})
         return self._apply(O.POW_TENSOR, (self, exponent), _NO_PARAMS)
 
+    def _promoted_pair(self, other, name, reflected=False):
+        """This tensor's and ``other``'s raw arrays in PyTorch's promoted dtype (for the ops
+        without a gradient); ``reflected`` puts ``other`` on the left. Two bools raise."""
+        other = other if isinstance(other, Tensor) else self._lift(other)
+        dtype = dtypes.result_dtype([self.raw, other.raw])
+        if dtype.kind == "b":
+            raise TypeError(f"{name} is not defined for two bool operands; convert one with .int()")
+        pair = (self.raw.astype(dtype, copy=False), other.raw.astype(dtype, copy=False))
+        return pair[::-1] if reflected else pair
+
     def __floordiv__(self, other):
         """Elementwise floor division (no gradient, as PyTorch's floor_divide)."""
-        other = other.raw if isinstance(other, Tensor) else other
-        return self._constant(np.floor_divide(self.raw, other))
+        return self._constant(np.floor_divide(*self._promoted_pair(other, "//")))
 
     def __rfloordiv__(self, other):
-        return self._constant(np.floor_divide(other, self.raw))
+        return self._constant(np.floor_divide(*self._promoted_pair(other, "//", reflected=True)))
 
     def __mod__(self, other):
         """Elementwise remainder with the divisor's sign (Python's and PyTorch's ``%``)."""
-        if self.raw.dtype.kind != "f" and not getattr(other, "requires_grad", False):
-            return self._constant(np.remainder(self.raw, getattr(other, "raw", other)))
-        return self - (self / other).floor() * other
+        if self.requires_grad or getattr(other, "requires_grad", False):
+            return self - (self / other).floor() * other
+        return self._constant(np.remainder(*self._promoted_pair(other, "%")))
+
+    def __rmod__(self, other):
+        if self.requires_grad:
+            return self._lift(other) % self
+        return self._constant(np.remainder(*self._promoted_pair(other, "%", reflected=True)))
+
+    floor_divide, remainder = __floordiv__, __mod__
 
     def __matmul__(self, other):
         other = other if isinstance(other, Tensor) else self._lift(other)
@@ -502,11 +584,16 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         """Record an in-place op: this tensor becomes ``op(its old value, *others)``. Its old node
         lives on as a parent; an op that used the old value before becomes an error in
         backward (see engine.backward), never a wrong gradient."""
+        return self._become_result(lambda old: old._apply(op, (old,) + tuple(others), params))
+
+    def _become_result(self, compute):
+        """Record an in-place change: this tensor becomes ``compute(its old value)``."""
         old = Tensor._node(self.raw, self.op, self.parents, self.params, self.requires_grad)
         old._seq, old._hooks, old._retains_grad = self._seq, self._hooks, self._retains_grad
-        new = self._apply(op, (old,) + tuple(others), params)
+        new = compute(old)
         self.raw, self.op, self.parents, self.params = new.raw, new.op, new.parents, new.params
-        self.requires_grad, self._seq, self._hooks, self._retains_grad = new.requires_grad, new._seq, None, False
+        self.requires_grad, self._seq = new.requires_grad, new._seq
+        self._hooks, self._retains_grad = None, False
         engine.note_in_place()
         return self
 
@@ -551,7 +638,8 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         try:
             np.copyto(self.raw, np.broadcast_to(src, self.shape), casting="unsafe")
         except ValueError:
-            raise RuntimeError(f"copy_: source of shape {src.shape} does not broadcast to {self.shape}") from None
+            raise RuntimeError(f"copy_: source of shape {src.shape} does not broadcast to "
+                               f"{self.shape}") from None
         return self
 
     def fill_(self, value):
@@ -563,7 +651,9 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         return self.copy_(np.zeros((), self.raw.dtype))
 
     def clamp_(self, min=None, max=None):
-        """In place: clamp to [min, max]; returns self."""
+        """In place: clamp to [min, max]; returns self (recorded on a graph's tensor)."""
+        if self._records_in_place(min) or self._records_in_place(max):
+            return self._become_result(lambda old: old.clamp(min, max).to(self.dtype))
         return self.copy_(self.detach().clamp(min, max))
 
     clip_ = clamp_
@@ -588,10 +678,13 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
     def __ge__(self, other): return self._compare(np.greater_equal, other)
     def __eq__(self, other): return self._compare(np.equal, other)
     def __ne__(self, other): return self._compare(np.not_equal, other)
-    def __and__(self, other): return self._compare(np.logical_and if self.dtype.kind == "b" else np.bitwise_and, other)
-    def __or__(self, other): return self._compare(np.logical_or if self.dtype.kind == "b" else np.bitwise_or, other)
-    def __xor__(self, other): return self._compare(np.logical_xor if self.dtype.kind == "b" else np.bitwise_xor, other)
-    def __invert__(self): return self._constant(np.logical_not(self.raw) if self.dtype.kind == "b" else ~self.raw)
+    def _logic(self, logical, bitwise, other):
+        return self._compare(logical if self.dtype.kind == "b" else bitwise, other)
+
+    def __and__(self, other): return self._logic(np.logical_and, np.bitwise_and, other)
+    def __or__(self, other): return self._logic(np.logical_or, np.bitwise_or, other)
+    def __xor__(self, other): return self._logic(np.logical_xor, np.bitwise_xor, other)
+    def __invert__(self): return self._constant(np.invert(self.raw))
 
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
     less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
@@ -703,6 +796,15 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
 
 _UFUNC_OPS = {np.add: O.ADD, np.subtract: O.SUB, np.multiply: O.MUL, np.true_divide: O.DIV,
               np.power: O.POW_TENSOR, np.matmul: O.MATMUL, np.maximum: O.MAXIMUM, np.minimum: O.MINIMUM}
+_UFUNC_METHODS = {np.floor_divide: "floordiv", np.remainder: "mod"}
+
+
+def _check_no_bool_subtraction(a, b):
+    """PyTorch refuses ``-`` with a bool operand (use ``~`` or ``logical_xor``); so do we."""
+    for x in (a, b):
+        if isinstance(x, (bool, np.bool_)) or getattr(getattr(x, "dtype", None), "kind", "") == "b":
+            raise TypeError("subtraction, the `-` operator, with a bool operand is not supported; "
+                            "use `~` or logical_not() (or convert with .int())")
 
 
 def _require_ndim(name, a, na, b, nb):

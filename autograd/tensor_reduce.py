@@ -191,8 +191,9 @@ class ReductionMethods:
             return x.abs().amax(dim, keepdim=keep)
         if p == -np.inf:
             return x.abs().amin(dim, keepdim=keep)
-        if p == 0:
-            return (x != 0).to(x.dtype).sum(dim, keepdim=keep)
+        if p == 0:  # a count: its gradient is 0, but it stays in the graph as PyTorch's does
+            zero_with_grad = (x * 0.0).where(x.isfinite(), 0.0)
+            return ((x != 0).to(x.dtype) + zero_with_grad).sum(dim, keepdim=keep)
         if not isinstance(p, (int, float)) or p < 0:
             raise ValueError(f"norm: p must be a number >= 0, inf, -inf or 'fro', got {p!r}")
         return (x.abs() ** p).sum(dim, keepdim=keep) ** (1.0 / p)
@@ -249,7 +250,19 @@ class ReductionMethods:
             raise IndexError(f"gather: index out of range for dim {dim} of size {self.shape[axis]}")
         return self._apply(O.GATHER, (self,), {"indices": indices.astype(np.int64), "axis": axis})
 
-    take_along_dim = gather
+    def take_along_dim(self, indices, dim=None):
+        """PyTorch's ``take_along_dim(input, indices, dim)``: ``gather(dim, indices)`` with the
+        index broadcast against the tensor outside ``dim``; with no ``dim``, over the flattened
+        tensor."""
+        if dim is None:
+            return self.reshape(-1).gather(0, np.asarray(getattr(indices, "raw", indices)).reshape(-1))
+        indices = np.asarray(getattr(indices, "raw", indices))
+        axis = self._dim(dim)
+        if indices.ndim == self.ndim:
+            shape = list(np.broadcast_shapes(self.shape, indices.shape))
+            shape[axis] = indices.shape[axis]
+            indices = np.broadcast_to(indices, shape)
+        return self.gather(dim, indices)
 
     def _float_for(self, name):
         if self.raw.dtype.kind == "f":
@@ -258,7 +271,8 @@ class ReductionMethods:
 
 
 def _correction(unbiased, correction, ddof):
-    """The one degrees-of-freedom correction from PyTorch's ``unbiased``/``correction`` and NumPy's ``ddof``."""
+    """The one degrees-of-freedom correction from PyTorch's ``unbiased``/``correction`` and
+    NumPy's ``ddof``."""
     given = [v for v in (unbiased, correction, ddof) if v is not None]
     if len(given) > 1:
         raise TypeError("var/std: give only one of unbiased, correction and ddof")

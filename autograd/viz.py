@@ -455,6 +455,9 @@ def _cluster_label(module_name, owners):
 def _node_name(node, root, owners):
     if id(node) in owners:
         return owners[id(node)][0]
+    label = getattr(node, "label", "")  # a Value's micrograd-style label
+    if label:
+        return label
     if node is root:
         return "output"
     if node.op is None:
