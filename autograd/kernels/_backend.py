@@ -10,6 +10,7 @@ passes 58 ms against 30 ms).
 """
 import importlib.util
 import os
+import threading
 import warnings
 
 # KISSGRAD_KERNELS=numpy swaps every kernel for its NumPy twin (read once, at import)
@@ -36,6 +37,9 @@ PAIRS = {}
 
 _INLINE = []  # (module namespace, name) of helpers to jit inline before the first kernel
 _NJIT = []  # numba.njit once imported (a list, so that no global statement is needed)
+# Compiling happens once per kernel, under this lock: two threads making the first call at
+# once would otherwise jit the inline helpers twice, which Numba refuses.
+_COMPILE_LOCK = threading.RLock()
 
 
 def jit_inline(namespace, name):
@@ -47,12 +51,13 @@ def jit_inline(namespace, name):
 
 def _njit():
     """``numba.njit``, imported on first use, after which the inline helpers are jitted."""
-    if not _NJIT:
-        from numba import njit
+    with _COMPILE_LOCK:
+        if not _NJIT:
+            from numba import njit
 
-        for namespace, name in _INLINE:
-            namespace[name] = njit(cache=True, inline="always")(namespace[name])
-        _NJIT.append(njit)
+            for namespace, name in _INLINE:
+                namespace[name] = njit(cache=True, inline="always")(namespace[name])
+            _NJIT.append(njit)
     return _NJIT[0]
 
 
@@ -77,10 +82,12 @@ def _pick(loops, twin):
 
     def first_call(*args):
         if not chosen:
-            chosen.append(_compiled(loops, twin))
-            if loops.__globals__.get("_" + key) is first_call:
-                loops.__globals__["_" + key] = chosen[0]
-            PAIRS[key] = (chosen[0], loops, twin)
+            with _COMPILE_LOCK:
+                if not chosen:
+                    chosen.append(_compiled(loops, twin))
+                    if loops.__globals__.get("_" + key) is first_call:
+                        loops.__globals__["_" + key] = chosen[0]
+                    PAIRS[key] = (chosen[0], loops, twin)
         return chosen[0](*args)
 
     first_call.__name__ = first_call.__qualname__ = "_" + key
