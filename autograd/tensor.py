@@ -678,12 +678,12 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
     def __ge__(self, other): return self._compare(np.greater_equal, other)
     def __eq__(self, other): return self._compare(np.equal, other)
     def __ne__(self, other): return self._compare(np.not_equal, other)
-    def _logic(self, logical, bitwise, other):
+    def _logical_or_bitwise(self, logical, bitwise, other):
         return self._compare(logical if self.dtype.kind == "b" else bitwise, other)
 
-    def __and__(self, other): return self._logic(np.logical_and, np.bitwise_and, other)
-    def __or__(self, other): return self._logic(np.logical_or, np.bitwise_or, other)
-    def __xor__(self, other): return self._logic(np.logical_xor, np.bitwise_xor, other)
+    def __and__(self, other): return self._logical_or_bitwise(np.logical_and, np.bitwise_and, other)
+    def __or__(self, other): return self._logical_or_bitwise(np.logical_or, np.bitwise_or, other)
+    def __xor__(self, other): return self._logical_or_bitwise(np.logical_xor, np.bitwise_xor, other)
     def __invert__(self): return self._constant(np.invert(self.raw))
 
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
