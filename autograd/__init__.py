@@ -2,6 +2,7 @@
 from . import conv_ops as conv_ops  # registers conv2d and the pools in OPS
 from . import functional
 from . import nn_ops as nn_ops  # registers the fused nn ops in OPS
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .creation import (
     arange,
     empty,
@@ -51,4 +52,5 @@ __all__ = [
     "randperm", "Generator", "Device", "device", "cat", "multinomial",
     "manual_seed", "concatenate", "stack", "maximum", "minimum", "where", "as_tensor", "from_numpy",
     "Op", "op", "OPS", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
 ]

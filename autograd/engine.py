@@ -135,13 +135,35 @@ def topological_order(roots, follow=None):
 
 
 def _run_hooks(node, g, create_graph):
-    """Pass ``g`` through the node's hooks; a hook returning None leaves it unchanged."""
+    """Pass ``g`` through the node's hooks; a hook returning None leaves it unchanged, one
+    returning a gradient of another shape or kind raises, naming the hook."""
     for hook in node._hooks:
         wrapped = g if create_graph else node._wrap(g)
         result = hook(wrapped)
         if result is not None:
+            _check_hook_result(hook, node, wrapped, result)
             g = result if create_graph else getattr(result, "raw", result)
     return g
+
+
+def _check_hook_result(hook, node, g, result):
+    """A hook's replacement gradient must look like the one it was given (as PyTorch checks)."""
+    name = getattr(hook, "__qualname__", repr(hook))
+    if not node.is_array:
+        if not isinstance(getattr(result, "raw", result), (int, float)):
+            raise TypeError(f"hook {name} returned {type(result).__name__}; a Value's hook must "
+                            f"return a number, a Value or None")
+        return
+    raw, expected = getattr(result, "raw", result), getattr(g, "raw", g)
+    if not isinstance(raw, np.ndarray):
+        raise TypeError(f"hook {name} returned {type(result).__name__}; a tensor hook must return "
+                        f"a Tensor of shape {expected.shape} or None")
+    if raw.shape != expected.shape:
+        raise RuntimeError(f"hook {name} returned a gradient of shape {raw.shape}, but the tensor "
+                           f"it is registered on has shape {expected.shape}")
+    if raw.dtype.kind != expected.dtype.kind:
+        raise TypeError(f"hook {name} returned a gradient of dtype {raw.dtype}, but the tensor it "
+                        f"is registered on has dtype {expected.dtype}")
 
 
 def _call_rule(node, g, create_graph):
@@ -186,7 +208,9 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
     gradient reaching each input is returned in a dict keyed by ``id(input)``.
     Unless ``retain_graph``, each node's saved params are released as it is used.
     """
+    from .anomaly import ANOMALY, check_backward
     from .ops import SUM_TO  # late import: ops builds on this module; undoes broadcasting
+    from .versions import LATEST, check_unchanged  # late import: versions numbers with ours
 
     order = topological_order(roots)
     pending = {}
@@ -195,6 +219,7 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
     wanted = None if inputs is None else {id(x) for x in inputs}
     captured = {}
     observer = RECORDING.observer
+    checking = ANOMALY.enabled
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph  # rules are recorded only when building a graph
     pop, get = pending.pop, pending.get  # the hot path of backward: bound once
@@ -218,12 +243,16 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 node._accumulate_grad(g, create_graph, sole_reference)
             if node.op is None:
                 continue
+            if node._seq < LATEST.seq:  # made before the latest in-place change: did it see it?
+                check_unchanged(node)
             parents = node.parents
             if len(parents) == 2 and node.params is None and node.op.rules is None and not create_graph:
                 # most nodes (a binary op on raw data): the rule called here, saving a call
                 grads = node.op.backward(g, node.raw, parents[0].raw, parents[1].raw)
             else:
                 grads = _call_rule(node, g, create_graph)
+            if checking:
+                check_backward(node, g, grads)
             is_array = node.is_array  # parents are of the node's kind
             for parent, parent_grad in zip(parents, grads):
                 if parent_grad is None or not parent.requires_grad:

@@ -8,9 +8,11 @@ from . import dtypes, engine
 from . import ops as O
 from .engine import Node
 from .grad_mode import GRAD_MODE
+from .pickling import deepcopy_node, reduce_leaf
 from .random import default_generator
 from .tensor_reduce import ReductionMethods
 from .tensor_shape import ShapeMethods, shape_args
+from .versions import mark_modified, version
 
 _NO_PARAMS = {}  # shared, never mutated: ops without params pass this
 as_array = dtypes.as_array
@@ -130,6 +132,8 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
     __slots__ = ()
     is_array = True
     __hash__ = object.__hash__  # == is elementwise, identity hashes
+    __reduce__ = reduce_leaf  # pickled as a leaf: data, class and requires_grad
+    __deepcopy__ = deepcopy_node
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """NumPy meeting a Tensor: ``ndarray + tensor`` and the like record our op (a Tensor
@@ -223,7 +227,15 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
 
     @data.setter
     def data(self, value):
-        self.raw = value.raw if isinstance(value, Tensor) else as_array(value)
+        raw = value.raw if isinstance(value, Tensor) else as_array(value)
+        if raw is not self.raw:  # (``t.data += 1`` gives back the same array, already counted)
+            self.raw = raw
+            mark_modified(self)  # ops made before read the new data in backward: see versions
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's storage has had (PyTorch's ``_version``)."""
+        return version(self)
 
     shape = property(lambda self: self.raw.shape, doc="Tuple of dimensions.")
     ndim = property(lambda self: self.raw.ndim, doc="Number of dimensions.")
@@ -606,6 +618,7 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         except (ValueError, TypeError) as error:
             raise RuntimeError(f"in-place {ufunc.__name__} on a tensor of shape {self.shape} and dtype "
                                f"{self.dtype} with an operand of shape {np.shape(other)}: {error}") from None
+        mark_modified(self)
         return self
 
     def __iadd__(self, other): return self._in_place(O.ADD, np.add, other)
@@ -640,6 +653,7 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         except ValueError:
             raise RuntimeError(f"copy_: source of shape {src.shape} does not broadcast to "
                                f"{self.shape}") from None
+        mark_modified(self)
         return self
 
     def fill_(self, value):

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import ops as O
+from .versions import mark_modified
 
 
 def shape_args(shape):
@@ -73,10 +74,12 @@ class ShapeMethods:
         return self.reshape(other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
-        """Merge the dims ``start_dim..end_dim`` (inclusive) into one, as PyTorch's flatten."""
+        """Merge the dims ``start_dim..end_dim`` (inclusive) into one, as PyTorch's flatten.
+
+        A dim out of range raises IndexError, also for a 0-d tensor (which takes 0 and -1)."""
+        start, end = self._dim(start_dim), self._dim(end_dim)
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = self._dim(start_dim), self._dim(end_dim)
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
                              f"for a tensor of shape {self.shape}")
@@ -258,6 +261,7 @@ class ShapeMethods:
         except (ValueError, IndexError, TypeError) as error:
             raise type(error)(f"cannot assign a value of shape {np.shape(raw)} to index {index!r} "
                               f"of a tensor of shape {self.shape}: {error}") from None
+        mark_modified(self)
 
 
 def _cat(tensors, axis):

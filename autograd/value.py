@@ -5,6 +5,7 @@ from . import engine
 from . import ops as O
 from .engine import Node
 from .grad_mode import GRAD_MODE
+from .versions import mark_modified
 
 _NO_PARAMS = {}
 
@@ -88,6 +89,7 @@ class Value(Node):
     @data.setter
     def data(self, value):
         self.raw = float(value)
+        mark_modified(self)  # ops made before read the new value in backward: see versions
 
     # --- what the engine and the ops need -------------------------------------------
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from autograd import Device, Tensor, no_grad
 from autograd.tensor import check_device
+from autograd.versions import mark_modified
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -35,6 +36,7 @@ def load_into(module, own, state_dict, strict, assign):
                 own[key].raw = value
             else:
                 own[key].raw[...] = value
+            mark_modified(own[key])
     return IncompatibleKeys(missing, unexpected)
 
 

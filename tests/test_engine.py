@@ -741,7 +741,6 @@ def test_in_place_change_of_a_tensor_an_op_saved_raises_in_backward():
         y.sum().backward()
 
 
-@pytest.mark.xfail(strict=True, reason="no version counter yet: backward uses the changed data")
 def test_in_place_change_under_no_grad_of_a_saved_tensor_raises_in_backward():
     # API.md: this is what catches an opt.step() between two backward passes of one graph
     w = leaf([1.0, 2.0])
