@@ -222,17 +222,24 @@ def _pow_base_term(x, y):
     flat = unwrap(y) == 0
     if not np.any(flat):
         return y * x ** (y - 1)
-    return WHERE(constant_like(x, np.zeros((), unwrap(x).dtype)), y * x ** (y - 1), condition=flat)
+    # x is set to 1 where y = 0 before the power, not only after: the unused branch's own
+    # derivative (0 * 0^-2 at x = 0) would otherwise turn second derivatives into NaN
+    dtype = unwrap(x).dtype
+    safe_x = WHERE(constant_like(x, np.ones((), dtype)), x, condition=flat)
+    return WHERE(constant_like(x, np.zeros((), dtype)), y * safe_x ** (y - 1), condition=flat)
 
 
 def _pow_tensor_backward(g, out, x, y):
-    # d(x^y)/dy = x^y * log(x): 0 at x = 0, where x^y is flat (as in PyTorch), nan for x < 0
-    # (math.log would raise on a float, and the rule runs even when y needs no gradient)
+    # d(x^y)/dy = x^y * log(x): 0 at x = 0 with y >= 0, where x^y is flat or 0 (PyTorch's
+    # choice; 0 * log(0) would be nan), -inf at x = 0 with y < 0 as in PyTorch (inf * -inf),
+    # nan for x < 0 (math.log would raise on a float, and the rule runs even when y needs
+    # no gradient)
     with np.errstate(divide="ignore", invalid="ignore"):
         if isinstance(unwrap(x), float) and unwrap(x) < 0:
             log_x = math.nan
         else:
-            log_x = LOG(x + mask_where(x, lambda d: d == 0))  # log(1) = 0 where x = 0
+            exponent = unwrap(y)
+            log_x = LOG(x + mask_where(x, lambda d: (d == 0) & (exponent >= 0)))  # log(1) = 0
         return g * _pow_base_term(x, y), g * out * log_x
 
 
@@ -384,9 +391,16 @@ def _mean_share(out, x):
     return np.size(unwrap(out)) / size if size else 0.0
 
 
+def _is_extremum(d, peak):
+    """Where ``d`` equals its slice's ``peak``; where the peak is NaN (np.max propagates it),
+    the NaNs: they made the result, and PyTorch's max() sends them the gradient too."""
+    return (d == peak) | (np.isnan(d) & np.isnan(peak))
+
+
 def _extremum_backward(g, out, x, axis=None, keepdims=False):
     # tied extrema share the gradient evenly (documented in Tensor.max)
-    hit = mask_where(x, lambda d: d == unwrap(unreduce(unwrap(out), x.shape, axis, keepdims)))
+    peak = unwrap(unreduce(unwrap(out), x.shape, axis, keepdims))
+    hit = mask_where(x, lambda d: _is_extremum(d, peak))
     count = SUM(hit, axis=axis, keepdims=keepdims)
     return (unreduce(g / count, x.shape, axis, keepdims) * hit,)
 

@@ -283,17 +283,27 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _finish(loss if weights is None else loss * weights, weights, reduction, unbatched)
 
 
+def _check_probabilities(p):
+    """Raise ValueError, with the range found, unless every element of ``p`` is in [0, 1]."""
+    inside = (p >= 0) & (p <= 1)  # False for NaN
+    if inside.all():
+        return
+    nan = np.isnan(p)
+    found = [f"values in [{p[~nan].min():.6g}, {p[~nan].max():.6g}]"] if not nan.all() else []
+    found += [f"{int(nan.sum())} NaN"] if nan.any() else []
+    raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], found "
+                     f"{' and '.join(found)} (for logits use binary_cross_entropy_with_logits)")
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """Return -(y log p + (1 - y) log(1 - p)) for probabilities p = ``input``, reduced.
 
     Each log is clamped at -100 as in PyTorch, so p = 0 or 1 gives a finite loss.
-    Inputs outside [0, 1] raise ValueError.
+    Inputs outside [0, 1], NaN included, raise ValueError (PyTorch raises too).
     """
     input, target = _pair("binary_cross_entropy", input, target)
-    if input.raw.size and (np.min(input.raw) < 0 or np.max(input.raw) > 1):
-        raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1] "
-                         "(for logits use binary_cross_entropy_with_logits)")
+    _check_probabilities(input.raw)
     loss = _weighted(nn_ops.BINARY_CROSS_ENTROPY(input, target), weight)
     return _reduce(loss, legacy_reduction(size_average, reduce, reduction))
 

@@ -1,7 +1,8 @@
 """LRScheduler, the base of the learning-rate schedulers, and their argument checks."""
 import copy
+import math
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_number
 
 
 def check_optimizer(optimizer):
@@ -14,6 +15,15 @@ def check_int(name, value, low):
     """Raise ValueError naming `name` unless value is an int >= low."""
     if not isinstance(value, int) or isinstance(value, bool) or value < low:
         raise ValueError(f"Invalid {name}: {value!r} (must be an int >= {low})")
+
+
+def check_finite(name, value, **interval):
+    """Return `value` after check_number's checks (same arguments), refusing infinities too:
+    an infinite factor or bound would make every lr inf, or 0."""
+    check_number(name, value, **interval)
+    if math.isinf(value):
+        raise ValueError(f"Invalid {name}: {value!r} (must be finite)")
+    return value
 
 
 def per_group(name, value, optimizer):
@@ -64,17 +74,43 @@ class LRScheduler:
         """Return the list of each group's lr at epoch `last_epoch` (subclasses define it)."""
         raise NotImplementedError
 
+    def _check_state(self):
+        """Raise ValueError naming an invalid argument among this scheduler's attributes.
+
+        Subclasses check theirs; the constructor runs it before touching the optimizer,
+        and load_state_dict before taking a state in.
+        """
+
     def current_lrs(self):
         """Return the lr each param group holds now."""
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def step(self):
-        """Advance `last_epoch` by one and write the new lrs into the param groups; returns None."""
+        """Advance `last_epoch` by one and write the new lrs into the param groups; returns None.
+
+        An lr that is NaN or infinite raises ValueError naming the group, and nothing
+        changes. (A negative one is let through: PyTorch's OneCycleLR, which ours matches,
+        overshoots below 0 on its very last step with three_phase and linear annealing.)
+        """
         self._step_count += 1
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = float(lr)  # a Python float: a NumPy float64 would upcast float32 updates
+        try:
+            # Python floats: a NumPy float64 would upcast float32 updates
+            lrs = [float(lr) for lr in self.get_lr()]
+            self._check_lrs(lrs)
+        except BaseException:
+            self._step_count -= 1
+            self.last_epoch -= 1
+            raise
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
         self._last_lr = self.current_lrs()
+
+    def _check_lrs(self, lrs):
+        for i, lr in enumerate(lrs):
+            if not math.isfinite(lr):
+                raise ValueError(f"{type(self).__name__} computed lr={lr!r} for param group {i} "
+                                 f"at epoch {self.last_epoch} (an lr must be finite)")
 
     def get_last_lr(self):
         """Return the list of lrs this scheduler last set, one per param group."""
@@ -85,6 +121,13 @@ class LRScheduler:
         return {k: copy.deepcopy(v) for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        """Restore the state saved by `state_dict()`; returns None. Group lrs are not touched."""
-        self.__dict__.update(copy.deepcopy(state_dict))
+        """Restore the state saved by `state_dict()`; returns None. Group lrs are not touched.
+
+        The arguments in it are checked as the constructor checks them: when this raises
+        (ValueError naming the argument), the scheduler is as it was.
+        """
+        candidate = copy.copy(self)
+        candidate.__dict__.update(copy.deepcopy(dict(state_dict)))
+        candidate._check_state()
+        self.__dict__.update({key: candidate.__dict__[key] for key in state_dict})
 

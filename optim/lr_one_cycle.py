@@ -1,7 +1,7 @@
 """OneCycleLR: the 1cycle policy (Smith & Topin), lr up to max_lr and down far below it."""
 import math
 
-from .lr_base import LRScheduler, check_int, check_optimizer, per_group
+from .lr_base import LRScheduler, check_finite, check_int, check_optimizer, per_group
 from .optimizer import check_number
 
 
@@ -41,8 +41,8 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"Invalid anneal_strategy: {anneal_strategy!r} "
                              "(must be 'cos' or 'linear')")
-        check_number("div_factor", div_factor, low=0, low_open=True)
-        check_number("final_div_factor", final_div_factor, low=0, low_open=True)
+        check_finite("div_factor", div_factor, low=0, low_open=True)
+        check_finite("final_div_factor", final_div_factor, low=0, low_open=True)
         # everything is checked before any param group changes
         max_lrs = _checked_per_group("max_lr", max_lr, optimizer)
         self.anneal_strategy, self.cycle_momentum = anneal_strategy, cycle_momentum
@@ -59,6 +59,12 @@ class OneCycleLR(LRScheduler):
                 group["max_momentum"], group["base_momentum"] = top, bottom
                 self._set_momentum(group, top)
         super().__init__(optimizer, last_epoch)
+
+    def _check_state(self):
+        check_int("total_steps", self.total_steps, 1)
+        if self.anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"Invalid anneal_strategy: {self.anneal_strategy!r} "
+                             "(must be 'cos' or 'linear')")
 
     def _set_momentum(self, group, momentum):
         """Write momentum into the group: as beta1 for Adam-like optimizers, else as momentum."""
@@ -130,7 +136,7 @@ def _checked_per_group(name, value, optimizer, high=None):
     values = per_group(name, value, optimizer)
     listed = isinstance(value, (list, tuple))
     for i, v in enumerate(values):
-        check_number(f"{name}[{i}]" if listed else name, v, low=0, high=high, high_open=True)
+        check_finite(f"{name}[{i}]" if listed else name, v, low=0, high=high, high_open=True)
     return values
 
 

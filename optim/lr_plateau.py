@@ -1,7 +1,7 @@
 """ReduceLROnPlateau: cut the lrs when a watched metric stops improving."""
 import math
 
-from .lr_base import LRScheduler, check_int, check_optimizer, per_group
+from .lr_base import LRScheduler, check_finite, check_int, check_optimizer, per_group
 from .optimizer import check_number
 
 
@@ -23,30 +23,39 @@ class ReduceLROnPlateau(LRScheduler):
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
-        if mode not in ("min", "max"):
-            raise ValueError(f"Invalid mode: {mode!r} (must be 'min' or 'max')")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"Invalid threshold_mode: {threshold_mode!r} (must be 'rel' or 'abs')")
         check_optimizer(optimizer)
-        check_number("factor", factor, 0, 1, high_open=True)
-        check_number("threshold", threshold, low=0)
-        check_number("eps", eps, low=0)
-        check_int("patience", patience, 0)
-        check_int("cooldown", cooldown, 0)
         min_lrs = per_group("min_lrs", min_lr, optimizer)
         for i, value in enumerate(min_lrs):
-            check_number(f"min_lr[{i}]" if isinstance(min_lr, (list, tuple)) else "min_lr", value,
+            check_finite(f"min_lr[{i}]" if isinstance(min_lr, (list, tuple)) else "min_lr", value,
                          low=0)
         groups = optimizer.param_groups
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
         self.cooldown, self.min_lrs, self.eps = cooldown, min_lrs, eps
+        self._check_state()
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
         self.last_epoch = 0
         self._last_lr = [group["lr"] for group in groups]
+
+    def _check_state(self):
+        if self.mode not in ("min", "max"):
+            raise ValueError(f"Invalid mode: {self.mode!r} (must be 'min' or 'max')")
+        if self.threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"Invalid threshold_mode: {self.threshold_mode!r} "
+                             "(must be 'rel' or 'abs')")
+        check_number("factor", self.factor, 0, 1, high_open=True)
+        check_finite("threshold", self.threshold, low=0)
+        check_finite("eps", self.eps, low=0)
+        check_int("patience", self.patience, 0)
+        check_int("cooldown", self.cooldown, 0)
+        if len(self.min_lrs) != len(self.optimizer.param_groups):
+            raise ValueError(f"expected {len(self.optimizer.param_groups)} values for min_lrs, "
+                             f"one per param group, got {len(self.min_lrs)}")
+        for i, value in enumerate(self.min_lrs):
+            check_finite(f"min_lrs[{i}]", value, low=0)
 
     def is_better(self, a, best):
         """Return True when metric value a counts as an improvement on `best`."""

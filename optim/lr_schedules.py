@@ -4,8 +4,9 @@ import copy
 import math
 import types
 from collections import Counter
+from collections.abc import Mapping
 
-from .lr_base import LRScheduler, check_int, check_optimizer
+from .lr_base import LRScheduler, check_finite, check_int, check_optimizer
 from .optimizer import check_number
 
 
@@ -17,9 +18,13 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        check_int("step_size", step_size, 1)
-        self.step_size, self.gamma = step_size, check_number("gamma", gamma, low=0)
+        self.step_size, self.gamma = step_size, gamma
+        self._check_state()
         super().__init__(optimizer, last_epoch)
+
+    def _check_state(self):
+        check_int("step_size", self.step_size, 1)
+        check_finite("gamma", self.gamma, low=0)
 
     def get_lr(self):
         """Return each group's current lr, times gamma when a step_size boundary is reached."""
@@ -31,16 +36,32 @@ class MultiStepLR(LRScheduler):
     """Multiply each group's lr by gamma at every epoch listed in milestones.
 
     lr_t = lr_0 * gamma**(number of milestones <= t); a milestone listed n times
-    multiplies by gamma**n. Chainable like StepLR.
+    multiplies by gamma**n. Chainable like StepLR. Milestones must come in increasing
+    order (PyTorch documents this but does not check it).
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         milestones = list(milestones)
         for i, milestone in enumerate(milestones):
             check_int(f"milestones[{i}]", milestone, 0)
-        self.milestones = Counter(milestones)
-        self.gamma = check_number("gamma", gamma, low=0)
+        for i in range(1, len(milestones)):
+            if milestones[i] < milestones[i - 1]:
+                raise ValueError(f"Invalid milestones: {milestones!r} (must be increasing, but "
+                                 f"milestones[{i}]={milestones[i]} comes after "
+                                 f"{milestones[i - 1]})")
+        self.milestones, self.gamma = Counter(milestones), gamma
+        self._check_state()
         super().__init__(optimizer, last_epoch)
+
+    def _check_state(self):
+        check_finite("gamma", self.gamma, low=0)
+        if not isinstance(self.milestones, Mapping):
+            raise ValueError(f"Invalid milestones: {self.milestones!r} (must map each "
+                             "milestone to how many times it is listed)")
+        for milestone, count in self.milestones.items():
+            check_int("milestone", milestone, 0)
+            check_int(f"count of milestone {milestone}", count, 1)
+        self.milestones = Counter(self.milestones)  # a saved Counter may come back as a dict
 
     def get_lr(self):
         """Return each group's current lr, times gamma**n at an epoch listed n times."""
@@ -55,8 +76,12 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = check_number("gamma", gamma, low=0)
+        self.gamma = gamma
+        self._check_state()
         super().__init__(optimizer, last_epoch)
+
+    def _check_state(self):
+        check_finite("gamma", self.gamma, low=0)
 
     def get_lr(self):
         """Return each group's current lr times gamma (unchanged on the first step)."""
@@ -84,8 +109,18 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        """Return lr_0 * lr_lambda(last_epoch) for each group."""
-        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+        """Return lr_0 * lr_lambda(last_epoch) for each group; a factor that is not a finite
+        number >= 0 raises ValueError naming the lambda, the epoch and the factor."""
+        lrs = []
+        for i, (fn, base) in enumerate(zip(self.lr_lambdas, self.base_lrs)):
+            factor = fn(self.last_epoch)
+            try:
+                check_finite(f"lr_lambda[{i}]({self.last_epoch})", factor, low=0)
+            except TypeError:
+                factor = float(factor)  # a NumPy scalar or 0-d tensor
+                check_finite(f"lr_lambda[{i}]({self.last_epoch})", factor, low=0)
+            lrs.append(base * factor)
+        return lrs
 
     def state_dict(self):
         """Return the state; as PyTorch, a function is saved as None and a callable object
@@ -117,11 +152,15 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
-        self.start_factor = check_number("start_factor", start_factor, 0, 1, low_open=True)
-        self.end_factor = check_number("end_factor", end_factor, 0, 1)
-        check_int("total_iters", total_iters, 0)
+        self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = total_iters
+        self._check_state()
         super().__init__(optimizer, last_epoch)
+
+    def _check_state(self):
+        check_number("start_factor", self.start_factor, 0, 1, low_open=True)
+        check_number("end_factor", self.end_factor, 0, 1)
+        check_int("total_iters", self.total_iters, 0)
 
     def get_lr(self):
         """Return each group's lr times the ratio of this epoch's factor to the last one's."""
@@ -155,9 +194,13 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        check_int("T_max", T_max, 1)
-        self.T_max, self.eta_min = T_max, check_number("eta_min", eta_min, low=0)
+        self.T_max, self.eta_min = T_max, eta_min
+        self._check_state()
         super().__init__(optimizer, last_epoch)
+
+    def _check_state(self):
+        check_int("T_max", self.T_max, 1)
+        check_finite("eta_min", self.eta_min, low=0)
 
     def get_lr(self):
         """Return the cosine-annealed lr at epoch `last_epoch` for each group."""

@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad
+from autograd.versions import mark_modified
 
 
 class _Required:
@@ -186,6 +187,7 @@ class Optimizer:
                     enumerate(self._params_and_groups()) if p.grad is not None]
             for p, g, group in work:
                 self._update(p.raw, g, self.state.setdefault(p, {}), group)
+                mark_modified(p)  # a graph made before this step can no longer be backpropagated
         return loss
 
     def _params_and_groups(self):
@@ -229,6 +231,7 @@ class Optimizer:
         """
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
             raise ValueError("a state dict must be a dict with 'state' and 'param_groups'")
+        _check_layout(state_dict)
         index = self._saved_index(state_dict["param_groups"])
         state = {}
         for key, buffers in state_dict["state"].items():
@@ -272,6 +275,20 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines + [")"])
+
+
+def _check_layout(state_dict):
+    """Raise ValueError unless the state dict's parts are containers of the right kinds."""
+    groups, state = state_dict["param_groups"], state_dict["state"]
+    if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+        raise ValueError(f"loaded state dict's 'param_groups' must be a list of dicts, got "
+                         f"{str(groups)[:80]}")
+    if not isinstance(state, dict):
+        raise ValueError(f"loaded state dict's 'state' must be a dict, got {type(state).__name__}")
+    for key, buffers in state.items():
+        if not isinstance(buffers, dict):
+            raise ValueError(f"loaded state dict's state for parameter {key} must be a dict of "
+                             f"buffers, got {type(buffers).__name__}")
 
 
 def _as_index(key):

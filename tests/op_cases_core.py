@@ -70,7 +70,11 @@ CASES = [
     Case("pow", lambda x: x ** 2, shapes=UNARY_SHAPES, label="square"),
     Case("pow", lambda x: x ** 0.5, shapes=UNARY_SHAPES, domain=(0.5, 2.0), label="half"),
     Case("pow", lambda x: x ** -1.5, shapes=UNARY_SHAPES, domain=(0.5, 2.0), label="neg"),
+    # x ** 0 at x = 0 (domain (0, 0) draws zeros): flat, so the gradient is 0, not 0 * 0 ** -1
+    Case("pow", lambda x: x ** 0, shapes=UNARY_SHAPES, domain=(0.0, 0.0), label="zero-at-0"),
     Case("pow_tensor", lambda x, y: x ** y, shapes=BROADCAST_PAIRS, domain=(0.5, 2.0)),
+    Case("pow_tensor", lambda x: x ** autograd.Tensor(np.zeros(x.shape)), shapes=[(3,), (2, 3)],
+         domain=(0.0, 0.0), label="zero-exponent-at-0"),
     Case("pow_tensor", lambda x: 2.0 ** x, shapes=UNARY_SHAPES, label="rpow"),
     Case("matmul", lambda x, y: x @ y, shapes=[
         ((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)),
