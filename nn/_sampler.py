@@ -161,3 +161,43 @@ class BatchSampler(Sampler):
         if self.drop_last:
             return len(self.sampler) // self.batch_size
         return -(-len(self.sampler) // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """This rank's share of the indices, as ``torch.utils.data.DistributedSampler``: rank r of
+    n takes every n-th index from position r of one order that every rank computes alike (a
+    permutation seeded by ``seed + epoch`` when ``shuffle``; call ``set_epoch`` each epoch).
+    The order is padded by repeating its start so the ranks get equal shares, or cut to a
+    multiple of n with ``drop_last``. ``num_replicas`` and ``rank`` are required: kissgrad has
+    no process group to ask (yet).
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        if num_replicas is None or rank is None:
+            raise ValueError("DistributedSampler needs num_replicas= and rank= (the world size and "
+                             "this process's rank, e.g. from mpi4py's COMM_WORLD)")
+        num_replicas = check_positive_int(num_replicas, "num_replicas")
+        if not _is_int(rank) or not 0 <= rank < num_replicas:
+            raise ValueError(f"Invalid rank {rank!r}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), int(seed), bool(drop_last), 0
+        n = len(dataset)
+        self.num_samples = n // num_replicas if drop_last else -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = (np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle
+                 else np.arange(n))
+        if self.drop_last:
+            order = order[:self.total_size]
+        elif self.total_size > n and n:
+            order = np.resize(order, self.total_size)  # repeats the order's start
+        return iter(order[self.rank:self.total_size:self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """Use ``epoch`` in the shuffle's seed, so each epoch has a new order (same on all ranks)."""
+        self.epoch = int(epoch)

@@ -28,6 +28,7 @@ from ._dataset import (
 )
 from ._sampler import (
     BatchSampler,
+    DistributedSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
@@ -38,7 +39,7 @@ from ._sampler import (
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset",
     "random_split", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-    "WeightedRandomSampler", "BatchSampler", "DataLoader", "default_collate", "default_convert",
+    "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "DataLoader", "default_collate", "default_convert",
     "get_worker_info", "train_val_test_split", "Standardizer", "one_hot",
 ]
 

@@ -11,6 +11,7 @@ from nn.data import (
     ConcatDataset,
     DataLoader,
     Dataset,
+    DistributedSampler,
     IterableDataset,
     RandomSampler,
     Sampler,
@@ -32,5 +33,5 @@ __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset",
     "random_split", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
     "WeightedRandomSampler", "BatchSampler", "DataLoader", "default_collate", "default_convert",
-    "get_worker_info", "train_val_test_split", "Standardizer", "one_hot",
+    "get_worker_info", "train_val_test_split", "Standardizer", "one_hot", "DistributedSampler",
 ]
