@@ -205,20 +205,36 @@ MUL = op("mul", np.multiply, operator.mul, lambda g, out, x, y: (g * y, g * x), 
 # d(x/y)/dy = -x/y^2 = -out/y
 DIV = op("div", np.divide, operator.truediv, lambda g, out, x, y: (g / y, -g * out / y), "float")
 NEG = op("neg", np.negative, operator.neg, lambda g, out, x: (-g,))
+def _scalar_pow(x, exponent):
+    """``x ** exponent`` for Python floats as NumPy gives it: inf (signed as the limit) for
+    0 to a negative power and nan for a negative base with a fractional exponent, where
+    Python raises ZeroDivisionError or ValueError."""
+    try:
+        return math.pow(x, exponent)
+    except (ValueError, ZeroDivisionError):
+        if x == 0:
+            odd = float(exponent).is_integer() and int(exponent) % 2 == 1
+            return math.copysign(math.inf, x) if odd else math.inf
+        return math.nan
+
+
+def _power(x, exponent):
+    """``x ** exponent`` on a node or an array, or on a float without Python's exceptions."""
+    return _scalar_pow(x, exponent) if isinstance(x, float) else x ** exponent
+
+
 def _pow_backward(g, out, x, exponent):
     # x ** 0 is flat: gradient 0 everywhere, also at x = 0 where 0 * x ** -1 would be nan
-    return (g * 0 if exponent == 0 else g * exponent * x ** (exponent - 1),)
+    return (g * 0 if exponent == 0 else g * exponent * _power(x, exponent - 1),)
 
 
-# math.pow raises on a negative base with a fractional exponent instead of going complex
-POW = op("pow", lambda x, exponent: x ** exponent, lambda x, exponent: math.pow(x, exponent),
-         _pow_backward)
+POW = op("pow", lambda x, exponent: x ** exponent, _scalar_pow, _pow_backward)
 
 
 def _pow_base_term(x, y):
     """y * x^(y-1), with 0 where y = 0 (x^0 is flat; at x = 0 the product would be 0 * inf)."""
     if isinstance(unwrap(y), float):
-        return 0.0 if unwrap(y) == 0 else y * x ** (y - 1)
+        return 0.0 if unwrap(y) == 0 else y * _power(x, y - 1)
     flat = unwrap(y) == 0
     if not np.any(flat):
         return y * x ** (y - 1)
@@ -243,7 +259,7 @@ def _pow_tensor_backward(g, out, x, y):
         return g * _pow_base_term(x, y), g * out * log_x
 
 
-POW_TENSOR = op("pow_tensor", np.power, math.pow, _pow_tensor_backward, "common")
+POW_TENSOR = op("pow_tensor", np.power, _scalar_pow, _pow_tensor_backward, "common")
 
 
 def _as_matrices(g, out, x, y):

@@ -43,5 +43,6 @@ def test_bad_arguments_are_named(kwargs, message):
 def test_unshuffled_partition_matches_torch(n_ranks, drop_last):
     pytest.importorskip("torch")
     from torch.utils.data import DistributedSampler as TorchSampler
-    expected = [list(TorchSampler(DATA, n_ranks, r, shuffle=False, drop_last=drop_last)) for r in range(n_ranks)]
+    expected = [list(TorchSampler(DATA, n_ranks, r, shuffle=False, drop_last=drop_last))
+                for r in range(n_ranks)]
     assert shares(n_ranks, shuffle=False, drop_last=drop_last) == expected

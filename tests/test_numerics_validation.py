@@ -17,7 +17,7 @@ from numpy.lib import format as npy_format
 import kissgrad
 import nn
 import optim
-from autograd import Tensor, arange
+from autograd import Tensor, Value, arange
 from autograd.pickling import deepcopy_node
 from nn import functional as F
 from optim import lr_scheduler as S
@@ -393,3 +393,23 @@ def test_pickle_of_a_tensor_in_a_graph_works():
     y = leaf([1.0, 2.0]) * 2
     back = pickle.loads(pickle.dumps(y))
     assert back.is_leaf and back.requires_grad and back.numpy().tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("exponent, value, grad", [(0.5, 0.0, math.inf), (-1, math.inf, -math.inf),
+                                                   (-2, math.inf, -math.inf), (2, 0.0, 0.0)])
+def test_value_power_at_zero_is_numpys_not_a_python_exception(exponent, value, grad):
+    # Value(0.) ** 0.5 raised ZeroDivisionError in backward, ** -1 "math domain error" in forward
+    a = Value(0.0)
+    b = a ** exponent
+    b.backward()
+    assert (b.data, a.grad) == (value, grad)
+
+
+def test_value_power_matches_torch_at_zero():
+    torch = pytest.importorskip("torch")
+    for exponent in (0.5, -1, -2, 2, 3):
+        t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+        (t ** exponent).backward()
+        a = Value(0.0)
+        (a ** exponent).backward()
+        assert a.grad == t.grad.item() or (math.isnan(a.grad) and math.isnan(t.grad.item()))
