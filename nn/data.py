@@ -39,8 +39,8 @@ from ._sampler import (
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset",
     "random_split", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-    "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "DataLoader", "default_collate", "default_convert",
-    "get_worker_info", "train_val_test_split", "Standardizer", "one_hot",
+    "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "DataLoader", "default_collate",
+    "default_convert", "get_worker_info", "train_val_test_split", "Standardizer", "one_hot",
 ]
 
 
