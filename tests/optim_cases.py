@@ -35,6 +35,15 @@ def run(opt, p, grads):
 
 # --- textbook formulas, one step at a time, written independently of optim --------------
 
+def decayed(w, g, lr, weight_decay, decoupled, maximize):
+    """The textbook's first lines of Adam-like updates: the gradient negated when maximizing,
+    then L2 weight decay added to it, or (decoupled, AdamW's) applied to the weight itself."""
+    g = -g if maximize else g
+    if decoupled:
+        return w * (1 - lr * weight_decay), g
+    return w, g + weight_decay * w
+
+
 def sgd_reference(w, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                   maximize=False):
     w, b, out = np.array(w, dtype=float), None, []
@@ -89,11 +98,7 @@ def adam_reference(w, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay
     m, v, v_max = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
     beta1, beta2 = betas
     for t, g in enumerate(map(np.array, grads), start=1):
-        g = -g if maximize else g
-        if decoupled_weight_decay:
-            w = w - lr * weight_decay * w
-        else:
-            g = g + weight_decay * w
+        w, g = decayed(w, g, lr, weight_decay, decoupled_weight_decay, maximize)
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
         m_hat = m / (1 - beta1**t)
@@ -147,11 +152,7 @@ def nadam_reference(w, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
     beta1, beta2 = betas
     mu = [beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)) for t in range(len(grads) + 2)]
     for t, g in enumerate(map(np.array, grads), start=1):
-        g = -g if maximize else g
-        if decoupled_weight_decay:
-            w = w * (1 - lr * weight_decay)
-        else:
-            g = g + weight_decay * w
+        w, g = decayed(w, g, lr, weight_decay, decoupled_weight_decay, maximize)
         mu_product *= mu[t]
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
@@ -169,11 +170,7 @@ def radam_reference(w, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_deca
     beta1, beta2 = betas
     rho_inf = 2 / (1 - beta2) - 1
     for t, g in enumerate(map(np.array, grads), start=1):
-        g = -g if maximize else g
-        if decoupled_weight_decay:
-            w = w * (1 - lr * weight_decay)
-        else:
-            g = g + weight_decay * w
+        w, g = decayed(w, g, lr, weight_decay, decoupled_weight_decay, maximize)
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2
         m_hat = m / (1 - beta1**t)

@@ -1,6 +1,7 @@
 """Conv2d, MaxPool2d, AvgPool2d, RNN, LSTM: shapes, gradient checks, equations, PyTorch parity."""
 import numpy as np
 import pytest
+from module_check import module_function
 
 import autograd
 from autograd import Tensor, gradcheck, gradgradcheck
@@ -14,26 +15,6 @@ RNG = np.random.default_rng(0)
 
 def randn(*shape, requires_grad=False):
     return Tensor(RNG.standard_normal(shape), requires_grad=requires_grad)
-
-
-def module_function(module, n_inputs, flatten=lambda out: out):
-    """``(fn, params)``: fn(*inputs, *params) runs ``module`` with ``params`` in place of its own.
-
-    gradcheck perturbs float64 copies of what it is given, so the copies are swapped
-    into the module's parameter slots for each call.
-    """
-    module.double()
-    names = [name for name, _ in module.named_parameters()]
-
-    def fn(*args):
-        saved = dict(module._parameters)
-        module._parameters.update(zip(names, args[n_inputs:]))
-        try:
-            return flatten(module(*args[:n_inputs]))
-        finally:
-            module._parameters.update(saved)
-
-    return fn, tuple(Tensor(p.data, requires_grad=True) for p in module.parameters())
 
 
 # --- Conv2d and pooling modules -----------------------------------------------------

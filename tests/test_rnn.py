@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+from module_check import module_function, output_and_state
 
 import autograd
 import nn
@@ -82,26 +83,9 @@ def test_bidirectional_layout_is_pytorchs():
     np.testing.assert_allclose(h_n.numpy(), np.stack([h_f, h_b, h_f1, h_b1]), rtol=1e-12)
 
 
-def module_function(module, n_inputs):
-    """``(fn, params)``: fn(*inputs, *params) runs ``module`` with ``params`` as its own."""
-    module.double()
-    names = [name for name, _ in module.named_parameters()]
-
-    def fn(*args):
-        saved = dict(module._parameters)
-        module._parameters.update(zip(names, args[n_inputs:]))
-        try:
-            output, state = module(*args[:n_inputs])
-            return (output,) + (tuple(state) if isinstance(state, tuple) else (state,))
-        finally:
-            module._parameters.update(saved)
-
-    return fn, tuple(Tensor(p.numpy(), requires_grad=True) for p in module.parameters())
-
-
 def test_gru_gradcheck_deep_bidirectional_batch_first():
     gru = nn.GRU(2, 2, num_layers=2, bidirectional=True, batch_first=True)
-    fn, params = module_function(gru, 2)
+    fn, params = module_function(gru, 2, output_and_state)
     x = Tensor(RNG.standard_normal((2, 3, 2)), requires_grad=True)
     h0 = Tensor(RNG.standard_normal((4, 2, 2)), requires_grad=True)
     assert gradcheck(fn, (x, h0) + params)
@@ -109,7 +93,7 @@ def test_gru_gradcheck_deep_bidirectional_batch_first():
 
 def test_lstm_second_derivatives():
     lstm = nn.LSTM(2, 2)
-    fn, params = module_function(lstm, 1)
+    fn, params = module_function(lstm, 1, output_and_state)
     x = Tensor(RNG.standard_normal((2, 1, 2)), requires_grad=True)
     assert gradgradcheck(fn, (x,) + params)
 
