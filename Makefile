@@ -130,8 +130,8 @@ test: install graphviz
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
 demo: install graphviz
-	@echo "==> kissgrad train --record-grads --out runs/demo"
-	@$(VENV)/bin/kissgrad train --record-grads --out runs/demo
+	@echo "==> kissgrad train --record-grads --overwrite --out runs/demo"
+	@$(VENV)/bin/kissgrad train --record-grads --overwrite --out runs/demo
 	@echo "==> kissgrad graph --out runs/demo/graph.svg"
 	@$(VENV)/bin/kissgrad graph --out runs/demo/graph.svg || \
 	  echo "note: the graph was not drawn (see the message above); training results are in runs/demo"

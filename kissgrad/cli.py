@@ -1,91 +1,208 @@
 """``kissgrad``: the command-line program. ``kissgrad train`` learns the bundled MNIST sample;
 ``kissgrad graph`` draws a model's backward graph."""
 import argparse
+import math
+import os
 import sys
+
+# the options of ``kissgrad train`` that are TrainConfig fields of the same name
+TRAIN_OPTIONS = ("model", "optimizer", "lr", "epochs", "batch_size", "activation", "dropout",
+                 "weight_decay", "seed", "patience", "out", "limit", "record_grads")
+INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (128 + SIGINT)
+
+
+def _number(text, kind):
+    """``text`` as an int or a finite float, else an argparse error quoting it."""
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
 
 
 def _positive_int(text):
-    value = int(text)
+    value = _number(text, int)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _seed(text):
+    value = _number(text, int)
+    if not 0 <= value < 2 ** 64:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2**64), got {text!r}")
     return value
 
 
 def _positive_float(text):
-    value = float(text)
+    value = _number(text, float)
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
     return value
 
 
 def _probability(text):
-    value = float(text)
+    value = _number(text, float)
     if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
     return value
 
 
 def _non_negative_float(text):
-    value = float(text)
+    value = _number(text, float)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
     return value
+
+
+def _graph_path(text):
+    from .graph import GRAPH_FORMATS
+
+    suffix = os.path.splitext(text)[1].lower()
+    if suffix not in GRAPH_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"cannot write {text!r}: {suffix or 'a file without a suffix'} is not a supported "
+            f"format; use one of {', '.join(GRAPH_FORMATS)}")
+    return text
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none worth showing (None, a flag)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _version():
+    """kissgrad's version: the package's ``__version__``, else the installed metadata."""
+    try:
+        from . import __version__
+
+        return __version__
+    except ImportError:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("kissgrad")
+        except PackageNotFoundError:
+            return "unknown"
+
+
+def _add_train_parser(commands, defaults, activations, default_lr):
+    train = commands.add_parser(
+        "train", formatter_class=_HelpFormatter,
+        help="train on the bundled MNIST sample (80/10/10 split)",
+        description="Train on the bundled MNIST sample (80/10/10 split), keep the best model; "
+                    "a checkpoint after every epoch lets --resume continue an interrupted run.")
+    train.add_argument("--model", choices=["mlp", "cnn"], default=defaults.model, help="network")
+    train.add_argument("--optimizer", choices=sorted(default_lr), default=defaults.optimizer,
+                       help="optimizer (momentum: SGD with momentum 0.9)")
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help="learning rate (default per optimizer: " +
+                       ", ".join(f"{k} {v}" for k, v in default_lr.items()) + ")")
+    train.add_argument("--epochs", type=_positive_int, default=defaults.epochs,
+                       help="most epochs to train")
+    train.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size,
+                       help="samples per step")
+    train.add_argument("--activation", choices=sorted(activations), default=defaults.activation,
+                       help="hidden-layer activation")
+    train.add_argument("--dropout", type=_probability, default=None,
+                       help="dropout probability (default: mlp 0.1, cnn 0.3)")
+    train.add_argument("--weight-decay", type=_non_negative_float, default=defaults.weight_decay,
+                       help="weight decay (decoupled for adamw, L2 for the others)")
+    train.add_argument("--seed", type=_seed, default=defaults.seed,
+                       help="seed of the split, the initial weights, dropout and shuffling")
+    train.add_argument("--patience", type=_positive_int, default=defaults.patience,
+                       help="stop after this many epochs without a better validation loss")
+    train.add_argument("--out", default=defaults.out, help="folder for model, history and plots")
+    train.add_argument("--limit", type=_positive_int, default=None,
+                       help="use only this many samples (quick runs; at least 100)")
+    train.add_argument("--record-grads", action="store_true",
+                       help="record per-layer gradient norms every step and plot them")
+    train.add_argument("--quiet", action="store_true", help="print only the result")
+    run = train.add_mutually_exclusive_group()
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the run already in --out (else it is refused)")
+    run.add_argument("--resume", metavar="DIR", default=None,
+                     help="continue the interrupted run in DIR with its own settings")
+
+
+def _add_graph_parser(commands):
+    graph = commands.add_parser("graph", formatter_class=_HelpFormatter,
+                                help="draw a model's backward graph on one batch")
+    graph.add_argument("--model", choices=["mlp", "cnn"], default="mlp", help="network")
+    graph.add_argument("--out", type=_graph_path, default="graph.svg",
+                       help="output file (.svg, .png or .pdf)")
+    graph.add_argument("--batch-size", type=_positive_int, default=8, help="samples in the batch")
+    graph.add_argument("--seed", type=_seed, default=0, help="seed of the weights and the batch")
 
 
 def build_parser():
     """Return the argument parser with the ``train`` and ``graph`` sub-commands."""
     from .train import ACTIVATIONS, DEFAULT_LR, TrainConfig
 
-    defaults = TrainConfig()
-    parser = argparse.ArgumentParser(prog="kissgrad", description=__doc__)
+    parser = argparse.ArgumentParser(prog="kissgrad", description=__doc__,
+                                     formatter_class=_HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-
-    train = commands.add_parser("train", help="train on the bundled MNIST sample (80/10/10 split)")
-    train.add_argument("--model", choices=["mlp", "cnn"], default=defaults.model)
-    train.add_argument("--optimizer", choices=sorted(DEFAULT_LR), default=defaults.optimizer)
-    train.add_argument("--lr", type=_positive_float, default=None,
-                       help="learning rate (default per optimizer: " +
-                       ", ".join(f"{k} {v}" for k, v in DEFAULT_LR.items()) + ")")
-    train.add_argument("--epochs", type=_positive_int, default=defaults.epochs)
-    train.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size)
-    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default=defaults.activation)
-    train.add_argument("--dropout", type=_probability, default=None,
-                       help="dropout probability (default: mlp 0.1, cnn 0.3)")
-    train.add_argument("--weight-decay", type=_non_negative_float, default=defaults.weight_decay)
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--patience", type=_positive_int, default=defaults.patience,
-                       help="stop after this many epochs without a better validation loss")
-    train.add_argument("--out", default=defaults.out, help="folder for model, history and plots")
-    train.add_argument("--limit", type=_positive_int, default=None,
-                       help="train on only this many samples (quick runs)")
-    train.add_argument("--record-grads", action="store_true",
-                       help="record per-layer gradient norms every step and plot them")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
-
-    graph = commands.add_parser("graph", help="draw a model's backward graph on one batch")
-    graph.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
-    graph.add_argument("--out", default="graph.svg", help="output file (.svg, .png or .pdf)")
-    graph.add_argument("--batch-size", type=_positive_int, default=8)
-    graph.add_argument("--seed", type=int, default=0)
+    _add_train_parser(commands, TrainConfig(), ACTIVATIONS, DEFAULT_LR)
+    _add_graph_parser(commands)
     return parser
 
 
-def run_train(args):
-    """Train as the arguments say and print the test accuracy line."""
-    from .train import TrainConfig, TrainingDiverged, fit
+def _fail(error, status):
+    print(f"kissgrad: {error}", file=sys.stderr)
+    return status
 
-    config = TrainConfig(model=args.model, optimizer=args.optimizer, lr=args.lr,
-                         epochs=args.epochs, batch_size=args.batch_size,
-                         activation=args.activation, dropout=args.dropout,
-                         weight_decay=args.weight_decay, seed=args.seed, patience=args.patience,
-                         out=args.out, limit=args.limit, record_grads=args.record_grads,
-                         progress=not args.quiet)
+
+def _train_config(args):
+    """(TrainConfig, checkpoint or None) from the arguments; ``RunRefused`` if they conflict."""
+    from .train import RunRefused, TrainConfig, load_checkpoint, resume_config
+
+    if args.resume is None:
+        return TrainConfig(**{name: getattr(args, name) for name in TRAIN_OPTIONS},
+                           progress=not args.quiet, overwrite=args.overwrite), None
+    checkpoint = load_checkpoint(args.resume)
+    config = resume_config(checkpoint, args.resume, progress=not args.quiet)
+    defaults = TrainConfig()
+    for name in TRAIN_OPTIONS:
+        given, saved = getattr(args, name), getattr(config, name)
+        if given != getattr(defaults, name) and given != saved and not _same_folder(name, given, saved):
+            option = "--" + name.replace("_", "-")
+            raise RunRefused(f"--resume continues the run in {args.resume} with its own settings, "
+                             f"but {option} {given} differs from its "
+                             f"{'default' if saved is None else saved}: leave {option} out, "
+                             f"or start a new run (--overwrite or another --out)")
+    return config, checkpoint
+
+
+def _same_folder(name, given, saved):
+    return name == "out" and os.path.abspath(given) == os.path.abspath(saved)
+
+
+def run_train(args):
+    """Train (or resume) as the arguments say and print the test accuracy line; returns the
+    exit status: 0, 1 (diverged, a file error), 2 (options refused) or 130 (Ctrl-C)."""
+    from .train import RunRefused, TrainingDiverged, TrainingInterrupted, fit
+
     try:
-        summary = fit(config)
+        config, checkpoint = _train_config(args)
+        summary = fit(config, checkpoint)
+    except RunRefused as error:
+        return _fail(error, 2)
+    except TrainingInterrupted as error:
+        return _fail(error, INTERRUPTED)
     except TrainingDiverged as error:
-        print(f"kissgrad: {error}", file=sys.stderr)
-        return 1
-    written = ["model.npz", "history.json", "history.csv"] + [p.split("/")[-1] for p in summary["plots"]]
+        return _fail(error, 1)
+    except OSError as error:
+        return _fail(f"could not write the run: {error}", 1)
+    written = ["model.npz", "checkpoint.npz", "history.json", "history.csv"]
+    written += [os.path.basename(p) for p in summary["plots"]]
     print(f"best epoch: {summary['best_epoch']}, trained in {summary['train_seconds']:.1f} s; "
           f"wrote {', '.join(written)} to {config.out}")
     print(f"test accuracy: {summary['test_accuracy']:.1%}")
@@ -93,7 +210,7 @@ def run_train(args):
 
 
 def run_graph(args):
-    """Draw the backward graph of one batch through the chosen model."""
+    """Draw the backward graph of one batch through the chosen model; returns the exit status."""
     from autograd.viz import GraphvizNotFoundError
 
     from .graph import draw_model_graph
@@ -101,8 +218,9 @@ def run_graph(args):
     try:
         path = draw_model_graph(args.model, args.out, args.batch_size, args.seed)
     except GraphvizNotFoundError as error:
-        print(f"kissgrad: {error}", file=sys.stderr)
-        return 1
+        return _fail(error, 1)
+    except OSError as error:
+        return _fail(f"cannot write {args.out!r}: {error}", 1)
     print(f"wrote {path}")
     return 0
 
@@ -110,9 +228,12 @@ def run_graph(args):
 def main(argv=None):
     """Entry point of the ``kissgrad`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
-    if args.command == "train":
-        return run_train(args)
-    return run_graph(args)
+    try:
+        if args.command == "train":
+            return run_train(args)
+        return run_graph(args)
+    except KeyboardInterrupt:  # before training started, or while drawing: nothing half-written
+        return _fail("interrupted", INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,22 @@
 
 Used by ``kissgrad train``; also importable (``fit`` returns the history and the
 test accuracy), which is how the tests drive it on a tiny subset.
+
+A run never loses its work: every file goes through ``atomic_write`` (a crash leaves the
+old file or the new one, never half of one); each epoch ends with ``checkpoint.npz``
+(model, optimizer, scheduler, random state, history, early-stopping count, best model),
+from which ``fit(config, load_checkpoint(out))`` continues bit for bit as if never
+stopped; Ctrl-C writes the history, curves and best model so far before it stops.
 """
-import csv
-import json
+import contextlib
 import math
 import os
+import shlex
+import signal
+import sys
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -17,18 +27,53 @@ import nn
 import nn.functional as F
 import optim
 from autograd import Tensor, manual_seed, no_grad
+from autograd.random import default_generator
 from nn.data import DataLoader, Standardizer, TensorDataset, train_val_test_split
+from nn.serialization import save as save_file
+
+from .run_files import (  # noqa: F401  (load_checkpoint and RUN_FILES: part of this module's API)
+    CHECKPOINT_FILE,
+    CHECKPOINT_KIND,
+    MODEL_FILE,
+    RUN_FILES,
+    RunRefused,
+    check_out_is_free,
+    check_writable,
+    load_checkpoint,
+    plot_run,
+    previous_run,
+    write_history,
+)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "selu": nn.SELU}
-# Default learning rate per optimizer: each one's usual good starting point on this data.
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adagrad": 0.05, "rmsprop": 0.001, "adam": 0.001}
+# name -> (optimizer, its extra arguments, default learning rate: its usual good start on this data)
+OPTIMIZERS = {
+    "sgd": (optim.SGD, {}, 0.1),
+    "momentum": (optim.SGD, {"momentum": 0.9}, 0.05),
+    "adagrad": (optim.Adagrad, {}, 0.05),
+    "adadelta": (optim.Adadelta, {}, 1.0),
+    "rmsprop": (optim.RMSprop, {}, 0.001),
+    "adam": (optim.Adam, {}, 0.001),
+    "adamw": (optim.AdamW, {}, 0.001),
+    "adamax": (optim.Adamax, {}, 0.002),
+    "nadam": (optim.NAdam, {}, 0.002),
+    "radam": (optim.RAdam, {}, 0.003),
+}
+DEFAULT_LR = {name: lr for name, (_, _, lr) in OPTIMIZERS.items()}
 # Default dropout per model: the CNN's wider classifier head overfits the 4,000 digits sooner.
 DEFAULT_DROPOUT = {"mlp": 0.1, "cnn": 0.3}
+# fewer validation or test samples than this measure nothing (one sample: 0% or 100%)
+MIN_SPLIT = 10
+MIN_LIMIT = 10 * MIN_SPLIT  # validation and test are 10% each
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite: training cannot go on (usually the learning rate)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training after the history, curves and best model so far were written."""
 
 
 @dataclass
@@ -49,6 +94,7 @@ class TrainConfig:
     limit: int = None  # use only the first N samples (after shuffling): quick runs and tests
     record_grads: bool = False
     progress: bool = True
+    overwrite: bool = False  # replace a run already in ``out`` (else RunRefused)
     extra: dict = field(default_factory=dict)
 
     def learning_rate(self):
@@ -75,18 +121,11 @@ def build_model(kind, activation="relu", dropout=0.0):
 
 
 def build_optimizer(name, params, lr, weight_decay):
-    """Return the optimizer called ``name`` on ``params``."""
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, weight_decay=weight_decay)
-    if name == "momentum":
-        return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    if name == "adagrad":
-        return optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
-    if name == "adam":
-        return optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}")
+    """Return the optimizer called ``name`` (a key of ``OPTIMIZERS``) on ``params``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZERS)}")
+    cls, extra, _ = OPTIMIZERS[name]
+    return cls(params, lr=lr, weight_decay=weight_decay, **extra)
 
 
 def load_splits(seed, limit=None):
@@ -106,6 +145,22 @@ def load_splits(seed, limit=None):
         return scaler.transform(X.reshape(-1, 1)).reshape(X.shape)
 
     return [(scaled(X_train), y_train), (scaled(X_val), y_val), (scaled(X_test), y_test)]
+
+
+def checked_splits(config):
+    """``load_splits`` for ``config``; ``RunRefused`` naming the sizes when a split is too
+    small for its loss and accuracy to mean anything."""
+    try:
+        splits = load_splits(config.seed, config.limit)
+    except ValueError as error:  # not even one training sample is left
+        raise RunRefused(f"--limit {config.limit} is too few samples to split 80/10/10 ({error}); "
+                         f"use --limit {MIN_LIMIT} or more") from None
+    train, val, test = (len(y) for _, y in splits)
+    if min(train, val, test) < MIN_SPLIT:
+        raise RunRefused(f"--limit {config.limit} splits into {train} training, {val} validation "
+                         f"and {test} test samples, too few to measure anything (each split needs "
+                         f"at least {MIN_SPLIT}): use --limit {MIN_LIMIT} or more")
+    return splits
 
 
 def evaluate(model, X, y, batch_size=500):
@@ -159,61 +214,212 @@ class _Progress:
             self.bar.set_postfix(**values)
 
 
-def check_writable(out):
-    """Create ``out`` and prove a file can be written there, before any training starts."""
+def _is_terminal(stream):
+    """Whether ``stream`` is a terminal: progress bars there, never into a log file or pipe."""
     try:
-        os.makedirs(out, exist_ok=True)
-        probe = os.path.join(out, ".kissgrad-write-test")
-        with open(probe, "w") as fh:
-            fh.write("ok")
-        os.remove(probe)
-    except OSError as error:
-        raise SystemExit(f"kissgrad: cannot write to --out {out!r}: {error.strerror or error}")
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or already closed
+        return False
 
 
-def fit(config):
-    """Train as ``config`` says; write model, history and plot to ``config.out``; return a summary."""
-    check_writable(config.out)
-    manual_seed(config.seed)
-    (X_train, y_train), (X_val, y_val), (X_test, y_test) = load_splits(config.seed, config.limit)
-    model = build_model(config.model, config.activation, config.dropout_rate())
-    optimizer = build_optimizer(config.optimizer, model.parameters(), config.learning_rate(),
-                                config.weight_decay)
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=config.batch_size, shuffle=True)
-    # cosine decay to 0 over the planned epochs: big steps first, fine steps at the end
-    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
-    recorder = _gradient_recorder(config)
-    history, best, waited, started = [], (math.inf, None), 0, time.perf_counter()
-    model_path = os.path.join(config.out, "model.npz")
-    for epoch in range(1, config.epochs + 1):
-        progress = _Progress(config.progress, epoch, config.epochs)
-        train_loss, train_acc = train_epoch(model, loader, optimizer, progress, recorder)
-        schedule.step()
-        val_loss, val_acc = evaluate(model, X_val, y_val)
-        history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
-                        "val_loss": val_loss, "val_accuracy": val_acc,
-                        "seconds": time.perf_counter() - started})
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Hold a Ctrl-C that arrives inside the block until it ends, so an epoch is committed
+    whole (best model, checkpoint, history agree); only where Python's own handler is set."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def resume_config(checkpoint, out, progress=True):
+    """The ``TrainConfig`` of the run ``checkpoint`` holds, writing to ``out``."""
+    try:
+        return TrainConfig(**{**checkpoint["config"], "out": out, "progress": progress,
+                              "overwrite": False})
+    except (KeyError, TypeError) as error:
+        raise RunRefused(f"--resume {out!r}: its checkpoint holds no usable settings "
+                         f"({type(error).__name__}: {error})") from None
+
+
+def _snapshot(model):
+    """A copy of the model's arrays by name, untouched by later steps."""
+    return OrderedDict((name, t.raw.copy()) for name, t in model.state_dict().items())
+
+
+class _Run:
+    """One training run's moving parts, and the state its checkpoint saves and restores."""
+
+    def __init__(self, config, train_split, val_split):
+        manual_seed(config.seed)
+        self.config, self.val = config, val_split
+        self.model = build_model(config.model, config.activation, config.dropout_rate())
+        self.optimizer = build_optimizer(config.optimizer, self.model.parameters(),
+                                         config.learning_rate(), config.weight_decay)
+        self.loader = DataLoader(TensorDataset(*train_split), batch_size=config.batch_size,
+                                 shuffle=True)
+        # cosine decay to 0 over the planned epochs: big steps first, fine steps at the end
+        self.schedule = optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=config.epochs)
+        self.recorder = _gradient_recorder(config)
+        self.history, self.epoch, self.waited, self.stopped = [], 0, 0, False
+        self.best_loss, self.best_epoch, self.best_state = math.inf, None, None
+        self.started = time.perf_counter()
+
+    def path(self, name):
+        return os.path.join(self.config.out, name)
+
+    def state_dict(self):
+        """Everything needed to go on exactly where the last finished epoch ended."""
+        grads = (None if self.recorder is None
+                 else {"norms": self.recorder.norms, "steps": self.recorder.steps})
+        return {"kind": CHECKPOINT_KIND, "config": asdict(self.config), "epoch": self.epoch,
+                "stopped": self.stopped, "waited": self.waited, "best_loss": self.best_loss,
+                "best_epoch": self.best_epoch, "best_model": self.best_state,
+                "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.schedule.state_dict(),
+                # one generator feeds init, dropout and shuffling: its state gives the same batches
+                "rng": default_generator().bit_generator.state,
+                "seconds": time.perf_counter() - self.started, "history": self.history,
+                "grad_norms": grads}
+
+    def load_state_dict(self, checkpoint):
+        """Continue from ``checkpoint`` (``state_dict()`` as read back from the file)."""
+        self.model.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.schedule.load_state_dict(checkpoint["scheduler"])
+        default_generator().bit_generator.state = checkpoint["rng"]
+        self.epoch, self.waited, self.stopped = (checkpoint[k] for k in ("epoch", "waited", "stopped"))
+        self.best_loss, self.best_epoch = checkpoint["best_loss"], checkpoint["best_epoch"]
+        self.best_state, self.history = checkpoint["best_model"], list(checkpoint["history"])
+        self.started = time.perf_counter() - checkpoint["seconds"]
+        if self.recorder is not None and checkpoint["grad_norms"]:
+            self.recorder.norms = checkpoint["grad_norms"]["norms"]
+            self.recorder.steps = checkpoint["grad_norms"]["steps"]
+
+    def train(self):
+        """Train epoch after epoch, each committed whole, until the last or early stopping."""
+        while self.epoch < self.config.epochs and not self.stopped:
+            record = self.run_epoch(self.epoch + 1)
+            with _interrupts_deferred():
+                self.commit(record)
+
+    def run_epoch(self, epoch):
+        """Train and validate one epoch; returns its history record (raises if it diverged)."""
+        config = self.config
+        progress = _Progress(config.progress and _is_terminal(sys.stderr), epoch, config.epochs)
+        train_loss, train_acc = train_epoch(self.model, self.loader, self.optimizer, progress,
+                                            self.recorder)
+        self.schedule.step()
+        val_loss, val_acc = evaluate(self.model, *self.val)
         _say(config, f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.1%} | "
                      f"val loss {val_loss:.4f} acc {val_acc:.1%}")
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
             raise TrainingDiverged(
                 f"training diverged at epoch {epoch}: the loss is {train_loss} (train) and "
                 f"{val_loss} (validation); try a smaller --lr than {config.learning_rate()}")
-        if val_loss < best[0]:
-            best, waited = (val_loss, epoch), 0
-            model.save(model_path)
+        return {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
+                "val_loss": val_loss, "val_accuracy": val_acc,
+                "seconds": time.perf_counter() - self.started}
+
+    def commit(self, record):
+        """Make epoch ``record`` part of the run: best model, early stopping, checkpoint, history."""
+        self.history.append(record)
+        self.epoch = record["epoch"]
+        if record["val_loss"] < self.best_loss:
+            self.best_loss, self.best_epoch, self.waited = record["val_loss"], self.epoch, 0
+            self.best_state = _snapshot(self.model)
+            self.model.save(self.path(MODEL_FILE))
         else:
-            waited += 1
-            if waited >= config.patience:
-                _say(config, f"early stopping: no better validation loss for {waited} epochs")
-                break
-    model.load(model_path)
-    test_loss, test_acc = evaluate(model, X_test, y_test)
-    summary = {"config": asdict(config), "best_epoch": best[1], "test_loss": test_loss,
-               "test_accuracy": test_acc, "train_seconds": time.perf_counter() - started,
-               "history": history}
-    _write_outputs(config, summary, recorder)
-    return summary
+            self.waited += 1
+            if self.waited >= self.config.patience:
+                self.stopped = True
+                _say(self.config, f"early stopping: no better validation loss for {self.waited} epochs")
+        save_file(self.state_dict(), self.path(CHECKPOINT_FILE))
+        write_history(self.config, self.summary("running"))
+
+    def summary(self, status, test_loss=None, test_accuracy=None):
+        """What history.json holds; ``status`` is running, finished, interrupted or diverged."""
+        return {"status": status, "config": asdict(self.config), "best_epoch": self.best_epoch,
+                "test_loss": test_loss, "test_accuracy": test_accuracy,
+                "train_seconds": time.perf_counter() - self.started, "history": self.history}
+
+    def finish(self, test_split):
+        """Measure the best model on the test split and write every output; returns the summary."""
+        self.model.load_state_dict(self.best_state)
+        self.model.save(self.path(MODEL_FILE))  # the checkpoint's best, even if a kill lost a save
+        test_loss, test_acc = evaluate(self.model, *test_split)
+        return self.write_outputs(self.summary("finished", test_loss, test_acc))
+
+    def write_outputs(self, summary):
+        """history.json/.csv and the plots, when at least one epoch ended; returns ``summary``."""
+        summary["plots"] = []
+        if self.history:
+            write_history(self.config, summary)
+            summary["plots"] = plot_run(self.config, summary, self.recorder)
+        return summary
+
+    def interrupted(self):
+        """The one-line account of a run stopped by Ctrl-C."""
+        out = self.config.out
+        if not self.history:
+            return f"interrupted during epoch 1, before any epoch ended: nothing was saved to {out}"
+        return (f"interrupted with {self.epoch} of {self.config.epochs} epochs done; their "
+                f"history, curves, checkpoint and best model (epoch {self.best_epoch}) are in "
+                f"{out}; continue with: kissgrad train --resume {shlex.quote(out)}")
+
+
+def fit(config, checkpoint=None):
+    """Train as ``config`` says; write model, checkpoint, history and plots to ``config.out``;
+    return a summary (the history.json contents, plus ``plots``).
+
+    With ``checkpoint`` (``load_checkpoint(out)``; ``resume_config`` gives its config) it
+    continues that run where its last finished epoch ended, to the very same model and
+    history as a run never stopped. Without, an ``out`` holding another run is refused
+    (``RunRefused``) unless ``config.overwrite``, which removes that run's files first.
+    Ctrl-C writes the history, curves and best model so far, then raises
+    ``TrainingInterrupted``; a NaN or infinite loss does the same, then raises
+    ``TrainingDiverged``.
+    """
+    check_writable(config.out)
+    if checkpoint is None:
+        check_out_is_free(config)
+    train_split, val_split, test_split = checked_splits(config)
+    run = _Run(config, train_split, val_split)
+    if checkpoint is not None:
+        _restore(run, checkpoint)
+        if run.stopped or run.epoch >= config.epochs:
+            _say(config, f"the run in {config.out} had finished training: testing its best model")
+    else:
+        for name in previous_run(config.out):  # --overwrite: never mix two runs' files
+            os.remove(os.path.join(config.out, name))
+    try:
+        run.train()
+        return run.finish(test_split)
+    except KeyboardInterrupt:
+        run.write_outputs(run.summary("interrupted"))
+        raise TrainingInterrupted(run.interrupted()) from None
+    except TrainingDiverged as error:
+        run.write_outputs(run.summary("diverged"))
+        if not run.history:
+            raise
+        raise TrainingDiverged(f"{error}; the history and the best model so far (epoch "
+                               f"{run.best_epoch}) are in {config.out}") from None
+
+
+def _restore(run, checkpoint):
+    try:
+        run.load_state_dict(checkpoint)
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise RunRefused(f"--resume {run.config.out!r}: its checkpoint does not fit this model "
+                         f"and optimizer ({type(error).__name__}: {error})") from None
 
 
 def _say(config, text):
@@ -229,44 +435,3 @@ def _gradient_recorder(config):
     return GradientRecorder()
 
 
-def _write_outputs(config, summary, recorder):
-    """history.json, history.csv, and the curves (and gradient plot) as PNG when matplotlib is here."""
-    with open(os.path.join(config.out, "history.json"), "w") as fh:
-        json.dump(summary, fh, indent=2)
-    with open(os.path.join(config.out, "history.csv"), "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(summary["history"][0]))
-        writer.writeheader()
-        writer.writerows(summary["history"])
-    summary["plots"] = _plot(config, summary, recorder)
-
-
-def _plot(config, summary, recorder):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed, so no plot was drawn: pip install 'kissgrad[plot]'")
-        return []
-    history = summary["history"]
-    epochs = [h["epoch"] for h in history]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("train_loss", "train"), ("val_loss", "validation")):
-        left.plot(epochs, [h[key] for h in history], marker="o", label=label)
-    for key, label in (("train_accuracy", "train"), ("val_accuracy", "validation")):
-        right.plot(epochs, [h[key] for h in history], marker="o", label=label)
-    left.set(title="cross-entropy loss", xlabel="epoch")
-    right.set(title=f"accuracy (test {summary['test_accuracy']:.1%})", xlabel="epoch")
-    for axis in (left, right):
-        axis.legend()
-        axis.grid(alpha=0.3)
-    figure.suptitle(f"kissgrad {config.model} on the MNIST sample ({config.optimizer})")
-    figure.tight_layout()
-    paths = [os.path.join(config.out, "training_curves.png")]
-    figure.savefig(paths[0], dpi=100)
-    plt.close(figure)
-    if recorder is not None:
-        paths.append(os.path.join(config.out, "gradient_norms.png"))
-        recorder.plot(paths[-1])
-    return paths

@@ -1,13 +1,15 @@
 """Files: written so that a crash never leaves a half-written one, read without trusting them.
 
 ``atomic_write`` puts the bytes in a temporary file beside the target, fsyncs it and renames
-it over the target. ``read_npz`` reads a ``.npz`` archive with ``allow_pickle=False`` and
-checks each member's header against the bytes the archive really holds before NumPy
-allocates anything, so a corrupt or hostile header claiming a huge array is a ``ValueError``
-naming the file, never a ``MemoryError``.
+it over the target; the temporary file's name carries the writer's process id, so the next
+write of the same target removes those a killed writer left behind. ``read_npz`` reads a
+``.npz`` archive with ``allow_pickle=False`` and checks each member's header against the
+bytes the archive really holds before NumPy allocates anything, so a corrupt or hostile
+header claiming a huge array is a ``ValueError`` naming the file, never a ``MemoryError``.
 """
 import math
 import os
+import re
 import tempfile
 import zipfile
 import zlib
@@ -45,16 +47,52 @@ def _fsync_folder(folder):
         os.close(handle)
 
 
+def _process_alive(pid):
+    """False only when no process ``pid`` exists (POSIX); elsewhere assume it might."""
+    if os.name != "posix":
+        return True  # Windows' os.kill(pid, 0) would terminate the process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, it is only someone else's
+    except (OverflowError, ValueError):
+        return False  # not a process id at all
+    return True
+
+
+def _remove_stale_temporaries(folder, name):
+    """Remove the temporary files of target ``name`` whose writer has died (a killed save)."""
+    # exactly mkstemp's pattern below, so another target's temporaries (``name.1``) never match
+    pattern = re.compile(re.escape(f".{name}.") + r"(\d+)\.[a-z0-9_]+\.part")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match and not _process_alive(int(match.group(1))):
+            try:
+                os.remove(os.path.join(folder, entry))
+            except OSError:
+                pass  # another writer cleaned it first, or it is not ours to remove
+
+
 def atomic_write(path, write):
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it onto ``path``.
 
     Readers see either the old file or the whole new one; on any error the temporary
-    file is removed and ``path`` is untouched. The file gets the usual permissions
-    (``mkstemp`` alone would make it readable by its owner only). Returns ``path``.
+    file is removed and ``path`` is untouched. The temporary file is named
+    ``.<name>.<pid>.<random>.part``: the next write of ``path`` removes the ones whose
+    process is gone (killed mid-write), so they never pile up, while concurrent writers
+    keep their own. The file gets the usual permissions (``mkstemp`` alone would make it
+    readable by its owner only). Returns ``path``.
     """
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    _remove_stale_temporaries(folder, name)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.{os.getpid()}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)

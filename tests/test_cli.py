@@ -67,12 +67,44 @@ def test_diverging_training_stops_with_a_clear_error(tmp_path, capsys):
     ["train", "--lr", "-1"],
     ["train", "--dropout", "1.5"],
     ["train", "--no-such-option"],
+    ["train", "--overwrite", "--resume", "runs/demo"],
 ])
 def test_bad_arguments_get_argparse_errors(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--weight-decay", "nan"],
+    ["train", "--weight-decay", "inf"],
+    ["train", "--lr", "nan"],
+    ["train", "--lr", "inf"],
+    ["train", "--dropout", "nan"],
+    ["train", "--seed", "-1"],
+    ["train", "--epochs", "1.5"],
+    ["train", "--batch-size", "0"],
+    ["train", "--limit", "-3"],
+    ["train", "--patience", "two"],
+    ["graph", "--batch-size", "0"],
+    ["graph", "--seed", "-1"],
+])
+def test_numeric_options_refuse_values_they_cannot_use(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {argv[1]}: " in err and repr(argv[2]) in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["g.txt", "graph", "g.SVG.gz"])
+def test_graph_out_with_an_unsupported_suffix_lists_the_formats(name, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["graph", "--out", str(tmp_path / name)])
+    assert exit_info.value.code == 2
+    assert ".svg, .png, .pdf" in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
 
 
 def test_out_that_is_a_file_fails_before_training(tmp_path, monkeypatch):
