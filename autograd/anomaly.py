@@ -7,9 +7,9 @@ node also remembers that line, so in backward the first rule that turns a finite
 into a non-finite one raises naming its op and the line of its forward. PyTorch's anomaly
 mode points at the last backward node instead, and lets a NaN loss pass.
 
-When it is off nothing of it runs in forward: turning it on swaps ``Tensor._apply``,
-``Value._apply`` and Value's operators for checking wrappers, and turning it off puts the
-originals back; backward tests one local flag per node.
+When it is off nothing of it runs in forward: turning it on swaps the hot paths that
+``Tensor`` and ``Value`` registered (``watch_apply``, ``watch_operator``) for checking
+wrappers, and turning it off puts the originals back; backward tests one flag per node.
 """
 import functools
 import linecache
@@ -56,21 +56,25 @@ class set_detect_anomaly:
 
 
 _ORIGINALS = []  # (class, name, original function) while the mode is on
-_VALUE_OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div"}
+_WATCHED = []  # (class, method name, wrapper maker): the hot paths the mode checks
+
+
+def watch_apply(cls):
+    """Have the mode check every op ``cls._apply`` runs (Tensor and Value call this)."""
+    _WATCHED.append((cls, "_apply", _checked_apply))
+
+
+def watch_operator(cls, name, op):
+    """Have the mode check operator ``name`` of ``cls``, a fast path that skips ``_apply``."""
+    _WATCHED.append((cls, name, lambda operator: _checked_operator(op, operator)))
 
 
 def _switch(enabled, check_nan):
     """Turn the mode on (wrappers in place) or off (originals back, sites forgotten)."""
-    from .ops import OPS  # late imports: the classes build on this module's switch
-    from .tensor import Tensor
-    from .value import Value
-
     ANOMALY.check_nan = check_nan
     if enabled and not ANOMALY.enabled:
-        for cls in (Tensor, Value):
-            _swap(cls, "_apply", _checked_apply(cls.__dict__["_apply"]))
-        for name, op_name in _VALUE_OPERATORS.items():  # Value's fast paths skip _apply
-            _swap(Value, name, _checked_operator(OPS[op_name], Value.__dict__[name]))
+        for cls, name, wrap in _WATCHED:
+            _swap(cls, name, wrap(cls.__dict__[name]))
     elif not enabled and ANOMALY.enabled:
         for cls, name, original in reversed(_ORIGINALS):
             setattr(cls, name, original)

@@ -6,7 +6,7 @@ import numpy as np
 from . import dtypes
 from .random import default_generator
 from .tensor import Tensor, check_device
-from .tensor_shape import shape_args
+from .tensor_shape import checked_size
 
 DEFAULT_DTYPE = dtypes.DEFAULT_FLOAT
 
@@ -21,11 +21,7 @@ def _make(array, dtype, requires_grad, device=None):
     return out.requires_grad_(True) if requires_grad else out
 
 
-def _size(shape, name):
-    shape = shape_args(shape)
-    if any(n < 0 for n in shape):
-        raise ValueError(f"{name}: sizes must be >= 0, got {shape}")
-    return shape
+_size = checked_size
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):

@@ -34,13 +34,29 @@ def _check_numeric(array, source):
     return array
 
 
+def _numpy(raw, dtype=None):
+    """``np.array(raw, dtype)``, with an error that says what is wrong for ragged nesting."""
+    try:
+        return np.array(raw, dtype=dtype)
+    except ValueError as error:
+        if "inhomogeneous" in str(error) or "sequence" in str(error):
+            raise ValueError(f"tensor data is ragged: its nested sequences have different lengths "
+                             f"({_sketch(raw)}); every row must have the same length") from None
+        raise
+
+
+def _sketch(raw, limit=60):
+    text = repr(raw)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def as_array(data, dtype=None):
     """``Tensor(data)``'s array: Python numbers and lists become float32 (bools stay bool),
     ndarrays keep their dtype, ``dtype`` overrides both. Non-numeric data raises ``TypeError``."""
     raw = getattr(data, "raw", data) if not isinstance(data, np.ndarray) else data
     if dtype is not None:
-        return _check_numeric(np.array(raw, dtype=to_dtype(dtype)), data)
-    array = np.array(raw)
+        return _check_numeric(_numpy(raw, to_dtype(dtype)), data)
+    array = _numpy(raw)
     if not isinstance(raw, (np.ndarray, np.generic)) and array.dtype.kind in "iuf":
         array = array.astype(DEFAULT_FLOAT)
     return _check_numeric(array, data)
@@ -51,8 +67,8 @@ def infer_array(data, dtype=None):
     float32, bools -> bool; ndarrays and tensors keep their dtype; always a copy."""
     raw = getattr(data, "raw", data) if not isinstance(data, np.ndarray) else data
     if dtype is not None:
-        return _check_numeric(np.array(raw, dtype=to_dtype(dtype)), data)
-    array = np.array(raw)
+        return _check_numeric(_numpy(raw, to_dtype(dtype)), data)
+    array = _numpy(raw)
     if not _holds_numpy(raw):
         if array.dtype.kind == "f":
             array = array.astype(DEFAULT_FLOAT)

@@ -6,13 +6,15 @@ the scalar ``Value``. Nodes point at their parents, never at their children or a
 closure over themselves: a graph has no reference cycle and is freed by reference
 counting as soon as its root is dropped.
 """
-import itertools
-import operator
 from sys import getrefcount
 
 import numpy as np
 
+from .anomaly import ANOMALY, check_backward
 from .grad_mode import GRAD_MODE
+from .node import SEQUENCE_NUMBER, HookHandle, Node, new_sequence_number  # noqa: F401 (re-exported)
+from .ops import CAST, SUM_TO
+from .versions import LATEST, check_unchanged
 
 RELEASED = object()  # stands in for a node's params once backward has freed them
 _NO_PARAMS = {}  # shared, never mutated
@@ -47,72 +49,6 @@ class _Recording:
 RECORDING = _Recording()
 
 
-class Node:
-    """A vertex of the graph: a leaf (``op is None``) or the output of ``op`` on ``parents``.
-
-    Subclasses (``Tensor``, ``Value``) say how raw data is wrapped and how a leaf
-    accumulates its gradient; everything the engine needs is in these slots.
-    """
-
-    __slots__ = ("raw", "grad", "requires_grad", "op", "parents", "params",
-                 "_hooks", "_retains_grad", "_seq", "__weakref__")
-    is_array = True  # Tensor: gradients are reduced back to the parent's shape
-    empty_grad = None  # what .grad holds before any backward (Value: 0.0, as micrograd)
-
-    @classmethod
-    def _node(cls, data, op, parents, params, requires_grad):
-        """A new node of this class, bypassing ``__init__``'s checks (the ops' hot path)."""
-        node = object.__new__(cls)  # one statement per slot: packing them in tuples is slower
-        node.raw = data
-        node.grad = cls.empty_grad
-        node.requires_grad = requires_grad
-        node.op = op
-        node.parents = parents
-        node.params = params
-        node._hooks = None
-        node._retains_grad = False
-        node._seq = new_sequence_number()  # larger than its parents': see backward
-        return node
-
-    def register_hook(self, hook):
-        """Call ``hook(grad)`` with the gradient flowing into this node; a returned value replaces it.
-
-        Returns a handle whose ``remove()`` unregisters the hook.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a node that does not require grad")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return HookHandle(self._hooks, hook)
-
-    def _apply(self, op, args, params):  # pragma: no cover - subclasses implement
-        raise NotImplementedError
-
-    def _accumulate_grad(self, g, create_graph, sole_reference):  # pragma: no cover
-        raise NotImplementedError
-
-    def _wrap(self, raw):  # pragma: no cover
-        raise NotImplementedError
-
-
-class HookHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        """Unregister the hook (a second call does nothing)."""
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-
-new_sequence_number = itertools.count(1).__next__
-"""Numbers every node as it is made (``_seq``): a node's number is larger than its parents'."""
-_SEQUENCE_NUMBER = operator.attrgetter("_seq")
-
-
 def topological_order(roots, follow=None):
     """Nodes reachable from ``roots`` through parents that ``follow`` accepts (by default those
     requiring grad), parents before children; no recursion.
@@ -130,7 +66,7 @@ def topological_order(roots, follow=None):
                 seen[key] = p
                 push(p)
     order = list(seen.values())
-    order.sort(key=_SEQUENCE_NUMBER)
+    order.sort(key=SEQUENCE_NUMBER)
     return order
 
 
@@ -208,9 +144,6 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
     gradient reaching each input is returned in a dict keyed by ``id(input)``.
     Unless ``retain_graph``, each node's saved params are released as it is used.
     """
-    from .anomaly import ANOMALY, check_backward
-    from .ops import SUM_TO  # late import: ops builds on this module; undoes broadcasting
-    from .versions import LATEST, check_unchanged  # late import: versions numbers with ours
 
     order = topological_order(roots)
     pending = {}
@@ -341,7 +274,6 @@ def _captured_grad(x, g, create_graph, allow_unused):
                            "pass allow_unused=True to get None for it")
     if create_graph:
         if x.is_array and g.dtype != x.raw.dtype:  # as .grad does: the input's own dtype
-            from .ops import CAST  # late import, as in backward
             return CAST(g, dtype=x.raw.dtype)
         return g
     if x.is_array:  # a fresh, writable copy: g may be the caller's grad_outputs or a view

@@ -14,8 +14,9 @@ import warnings
 
 import numpy as np
 
-from .engine import Node, grad, topological_order
+from .engine import grad, topological_order
 from .grad_mode import enable_grad, no_grad
+from .node import Node
 from .ops import sum_to_shape
 
 

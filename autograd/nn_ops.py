@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from .engine import Node
 from .kernels import softmax_cross_entropy_backward, softmax_cross_entropy_forward
+from .node import Node
 from .ops import (
     CLIP,
     EXP,

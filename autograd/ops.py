@@ -13,8 +13,8 @@ import operator
 
 import numpy as np
 
-from .engine import Node
 from .kernels import relu_backward, scatter_add_rows, tanh_backward
+from .node import Node
 
 
 class Op:

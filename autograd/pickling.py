@@ -15,6 +15,17 @@ def rebuild_leaf(cls, data, requires_grad):
     return leaf.requires_grad_(True) if requires_grad else leaf
 
 
+def rebuild_value(cls, data, requires_grad, label):
+    """A leaf Value: what unpickling a pickled Value gives."""
+    return cls(data, requires_grad=requires_grad, label=label)
+
+
+def reduce_value(value):
+    """What pickle stores for a ``Value``: its data, ``requires_grad`` and label (a leaf comes
+    back, as for tensors: the graph's ops hold functions pickle cannot store)."""
+    return rebuild_value, (type(value), value.raw, value.requires_grad, value.label)
+
+
 def reduce_leaf(tensor):
     """What pickle stores for ``tensor``, as PyTorch: its class, data and ``requires_grad``.
 

@@ -6,12 +6,13 @@ import numpy as np
 
 from . import dtypes, engine
 from . import ops as O
-from .engine import Node
+from .anomaly import watch_apply
 from .grad_mode import GRAD_MODE
+from .node import Node, new_sequence_number
 from .pickling import deepcopy_node, reduce_leaf
 from .random import default_generator
 from .tensor_reduce import ReductionMethods
-from .tensor_shape import ShapeMethods, shape_args
+from .tensor_shape import ShapeMethods, checked_size, shape_args
 from .versions import mark_modified, version
 
 _NO_PARAMS = {}  # shared, never mutated: ops without params pass this
@@ -157,7 +158,7 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         self.raw = as_array(data, dtype)
         self.grad, self.requires_grad, self.op, self.parents = None, False, None, ()
         self.params, self._hooks, self._retains_grad = None, None, False
-        self._seq = engine.new_sequence_number()
+        self._seq = new_sequence_number()
         if requires_grad:
             self.requires_grad_(True)
 
@@ -368,10 +369,9 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         return True
 
     def _new(self, factory, size, dtype, requires_grad, device):
-        from .creation import _size  # creation builds on this module
         if device is not None:
             check_device(device)
-        shape = _size(size, factory.__name__)
+        shape = checked_size(size, f"new_{factory.__name__.removesuffix('s')}s")
         array = factory(shape, dtype=self.raw.dtype if dtype is None else dtypes.to_dtype(dtype))
         out = self._constant(array)
         return out.requires_grad_(True) if requires_grad else out
@@ -395,9 +395,11 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
 
     def new_tensor(self, data, dtype=None, requires_grad=False, device=None):
         """A copy of ``data`` as a leaf with this tensor's dtype (unless ``dtype``)."""
-        from .creation import tensor
-        dtype = self.raw.dtype if dtype is None else dtype
-        return tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+        if device is not None:
+            check_device(device)
+        array = dtypes.infer_array(data, self.raw.dtype if dtype is None else dtype)
+        out = Tensor._node(array, None, (), None, False)
+        return out.requires_grad_(True) if requires_grad else out
 
     float = _cast_method(dtypes.float32, "float")
     double = _cast_method(dtypes.float64, "double")
@@ -807,6 +809,8 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         """Draw ``num_samples`` indices per row with probabilities proportional to the rows (int64)."""
         return multinomial(self, num_samples, replacement, generator)
 
+
+watch_apply(Tensor)  # anomaly mode checks every op a Tensor records
 
 _UFUNC_OPS = {np.add: O.ADD, np.subtract: O.SUB, np.multiply: O.MUL, np.true_divide: O.DIV,
               np.power: O.POW_TENSOR, np.matmul: O.MATMUL, np.maximum: O.MAXIMUM, np.minimum: O.MINIMUM}

@@ -250,6 +250,22 @@ class ReductionMethods:
             raise IndexError(f"gather: index out of range for dim {dim} of size {self.shape[axis]}")
         return self._apply(O.GATHER, (self,), {"indices": indices.astype(np.int64), "axis": axis})
 
+    def softmax(self, dim, dtype=None):
+        """``exp(x) / sum(exp(x))`` along ``dim`` (PyTorch's ``Tensor.softmax``)."""
+        return self._along_dim("SOFTMAX", dim, dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        """``x - logsumexp(x)`` along ``dim`` (PyTorch's ``Tensor.log_softmax``)."""
+        return self._along_dim("LOG_SOFTMAX", dim, dtype)
+
+    def _along_dim(self, op_name, dim, dtype):
+        from . import nn_ops  # nn_ops builds on the Tensor these methods belong to
+
+        x = self if dtype is None else self.to(dtype)
+        if x.ndim == 0:
+            return getattr(nn_ops, op_name)(x.reshape(1), axis=0).reshape(())
+        return getattr(nn_ops, op_name)(x, axis=x._dim(dim))
+
     def take_along_dim(self, indices, dim=None):
         """PyTorch's ``take_along_dim(input, indices, dim)``: ``gather(dim, indices)`` with the
         index broadcast against the tensor outside ``dim``; with no ``dim``, over the flattened

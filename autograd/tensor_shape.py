@@ -9,6 +9,14 @@ from . import ops as O
 from .versions import mark_modified
 
 
+def checked_size(shape, name):
+    """``shape_args(shape)``, refusing a negative size with a ValueError naming ``name``."""
+    shape = shape_args(shape)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{name}: sizes must be >= 0, got {shape}")
+    return shape
+
+
 def shape_args(shape):
     """Accept shapes given either way: ``f(2, 3)`` or ``f((2, 3))``; sizes must be ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

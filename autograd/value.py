@@ -3,8 +3,10 @@ import numbers
 
 from . import engine
 from . import ops as O
-from .engine import Node
+from .anomaly import watch_apply, watch_operator
 from .grad_mode import GRAD_MODE
+from .node import Node, new_sequence_number
+from .pickling import deepcopy_node, reduce_value
 from .versions import mark_modified
 
 _NO_PARAMS = {}
@@ -55,6 +57,8 @@ class Value(Node):
     """
 
     __slots__ = ("_label",)
+    __reduce__ = reduce_value  # pickled as a leaf: data, requires_grad and label
+    __deepcopy__ = deepcopy_node
     is_array = False
     empty_grad = 0.0
 
@@ -65,7 +69,7 @@ class Value(Node):
             raise TypeError(f"Value holds a real number; got {type(data).__name__}")
         self.raw, self.grad, self.requires_grad = float(data), 0.0, bool(requires_grad)
         self.op, self.parents, self.params, self._hooks, self._retains_grad = None, (), None, None, False
-        self._seq = engine.new_sequence_number()
+        self._seq = new_sequence_number()
         if label:
             self._label = str(label)
 
@@ -184,3 +188,8 @@ class Value(Node):
     def __le__(self, other): return self.raw <= float(other)
     def __gt__(self, other): return self.raw > float(other)
     def __ge__(self, other): return self.raw >= float(other)
+
+
+watch_apply(Value)
+for _name, _op in (("__add__", O.ADD), ("__sub__", O.SUB), ("__mul__", O.MUL), ("__truediv__", O.DIV)):
+    watch_operator(Value, _name, _op)  # fast paths that skip _apply

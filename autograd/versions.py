@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from . import engine
+from .node import new_sequence_number
 
 
 class _Record:
@@ -63,7 +63,7 @@ def mark_modified(node_or_array):
         _RECORDS[id(storage)] = record
         _prune_if_large()
     record.count += 1
-    record.seq = LATEST.seq = engine.new_sequence_number()
+    record.seq = LATEST.seq = new_sequence_number()
 
 
 def version(node):

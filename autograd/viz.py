@@ -24,7 +24,7 @@ import graphviz
 import numpy as np
 
 from . import engine
-from .engine import Node
+from .node import Node
 
 __all__ = ["draw_graph", "record_grads", "render_graph", "grad_stats", "GradStats",
            "GraphvizNotFoundError", "colour_of", "LOG10_RANGE", "NONFINITE_COLOUR"]

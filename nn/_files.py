@@ -7,6 +7,7 @@ write of the same target removes those a killed writer left behind. ``read_npz``
 bytes the archive really holds before NumPy allocates anything, so a corrupt or hostile
 header claiming a huge array is a ``ValueError`` naming the file, never a ``MemoryError``.
 """
+import errno
 import math
 import os
 import re
@@ -91,6 +92,9 @@ def atomic_write(path, write):
     """
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {path!r}: the folder {folder!r} does "
+                                f"not exist (create it first)", path)
     _remove_stale_temporaries(folder, name)
     handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.{os.getpid()}.", suffix=".part")
     try:

@@ -323,6 +323,14 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _along(nn_ops.LOG_SOFTMAX, input, dim)
 
 
+def one_hot(tensor, num_classes=-1):
+    """PyTorch's ``F.one_hot``: int64 rows of ``num_classes`` (-1: ``max + 1``) for integer labels,
+    shape ``tensor.shape + (num_classes,)``; a label out of range raises, naming it."""
+    from .data import one_hot as float_one_hot  # the data helper gives float32, ready for losses
+
+    return float_one_hot(as_tensor(tensor), num_classes).long()
+
+
 def maxout(input, num_pieces):
     """Return the max of each group of ``num_pieces`` consecutive elements of the last axis.
 

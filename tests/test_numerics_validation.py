@@ -413,3 +413,14 @@ def test_value_power_matches_torch_at_zero():
         a = Value(0.0)
         (a ** exponent).backward()
         assert a.grad == t.grad.item() or (math.isnan(a.grad) and math.isnan(t.grad.item()))
+
+
+def test_a_value_in_a_graph_pickles_as_a_leaf_and_deep_copies_whole():
+    a = Value(2.0, label="a")
+    b = a * 3
+    back = pickle.loads(pickle.dumps(b))
+    assert (back.data, back.requires_grad, back.is_leaf) == (6.0, True, True)
+    assert pickle.loads(pickle.dumps(a)).label == "a"
+    b.backward()
+    twin = copy.deepcopy(b)
+    assert twin.grad_fn == "mul" and twin.parents[0].grad == a.grad == 3.0
