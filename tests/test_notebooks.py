@@ -1,11 +1,13 @@
 """Run every notebook in notebooks/ top to bottom; any error (a failed assert included) fails.
 
-The notebooks are stored without outputs and written by ``notebooks/_build.py``. Each runs
-in a fresh kernel on this interpreter (the project's virtual environment), with the
-notebooks folder as its working directory and matplotlib's inline backend (headless).
-Skipped only when nbclient, nbformat or ipykernel cannot be imported.
+Each lesson is a jupytext py:percent file (``notebooks/NN_name.py``, the source) paired with
+the notebook Jupyter opens (``NN_name.ipynb``, stored without outputs); the pair must hold
+the same cells. Each notebook runs in a fresh kernel on this interpreter (the project's
+virtual environment), with the notebooks folder as its working directory (so the lessons
+import ``lesson_helpers``) and matplotlib's inline backend (headless). Skipped only when
+nbclient, nbformat or ipykernel cannot be imported; the pairing checks only when jupytext
+cannot.
 """
-import importlib.util
 import json
 import os
 import pathlib
@@ -21,6 +23,9 @@ pytest.importorskip("ipykernel", reason=REASON)
 
 NOTEBOOKS_DIR = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+# The lessons' sources: NN_name.py (lesson_helpers.py and other modules are not lessons).
+LESSON_SOURCES = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
+SYNC_COMMAND = ".venv/bin/jupytext --to ipynb --update notebooks/[0-9]*.py"
 KERNEL_NAME = "kissgrad-test-python"
 CELL_TIMEOUT = 120  # seconds per cell
 # The lessons multiply small matrices, where BLAS threads gain nothing; on a busy machine
@@ -67,22 +72,28 @@ def test_notebooks_are_stored_without_outputs():
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, (
-                    f"{path.name} is stored with outputs: regenerate it with "
-                    f"python notebooks/_build.py")
+                    f"{path.name} is stored with outputs: clear them (Jupyter: Edit > Clear "
+                    f"Outputs of All Cells, then save), or delete it and run {SYNC_COMMAND}")
 
 
-def test_notebooks_match_their_generator():
-    """The stored notebooks are what notebooks/_build.py writes (same cells, same order)."""
-    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS_DIR / "_build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    assert sorted(f"{name}.ipynb" for name in build.NOTEBOOKS) == [p.name for p in NOTEBOOKS]
-    for name, cells in build.NOTEBOOKS.items():
-        stored = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
-        expected = build.build(name, cells)
-        assert [(c.cell_type, c.source) for c in stored.cells] == \
-            [(c.cell_type, c.source) for c in expected.cells], (
-            f"{name}.ipynb differs from notebooks/_build.py: run python notebooks/_build.py")
+def test_every_notebook_has_its_source_and_every_source_its_notebook():
+    assert [p.stem for p in NOTEBOOKS] == [p.stem for p in LESSON_SOURCES], (
+        f"notebooks/ should hold NN_name.py and NN_name.ipynb in pairs; run {SYNC_COMMAND}")
+
+
+@pytest.mark.parametrize("source", LESSON_SOURCES, ids=[p.stem for p in LESSON_SOURCES])
+def test_notebook_is_in_sync_with_its_source(source):
+    """The .ipynb holds the cells of its .py, in order: nobody edited one and forgot the other."""
+    jupytext = pytest.importorskip("jupytext", reason="comparing a lesson's .py and .ipynb needs "
+                                   "jupytext (the 'test' extra)")
+    notebook_path = source.with_suffix(".ipynb")
+    from_source = [(c.cell_type, c.source) for c in jupytext.read(source).cells]
+    from_notebook = [(c.cell_type, c.source) for c in jupytext.read(notebook_path).cells]
+    differing = next((i for i, (a, b) in enumerate(zip(from_source, from_notebook)) if a != b),
+                     min(len(from_source), len(from_notebook)))
+    assert from_source == from_notebook, (
+        f"{notebook_path.name} ({len(from_notebook)} cells) and {source.name} "
+        f"({len(from_source)} cells) differ from cell {differing} on: run {SYNC_COMMAND}")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
