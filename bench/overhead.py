@@ -1,6 +1,7 @@
 """What a change costs: the same micro workloads timed on another revision and on this tree.
 
-``python -m bench.overhead REV [--rounds N]`` checks REV out into a temporary git worktree and
+``python -m bench.overhead REV [--new REV2] [--rounds N]`` checks REV (and REV2, else the
+working tree is used) out into a temporary git worktree and
 times, in two worker processes (one per tree, each importing its own ``autograd``), a scalar
 ``Value`` MLP step, a small Tensor MLP step and a chain of small Tensor ops, interleaved
 round by round (REV, tree, REV, tree, ...) so drifts of the machine hit both alike. It prints
@@ -82,14 +83,17 @@ def _time(worker, name):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the revision to compare with (e.g. HEAD~3)")
+    parser.add_argument("--new", default=None, help="the revision to time instead of the tree")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        old_tree = Path(tmp) / "old"
-        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(old_tree), args.rev],
-                       cwd=ROOT, check=True)
+        trees = {"old": args.rev} if args.new is None else {"old": args.rev, "new": args.new}
+        for key, rev in trees.items():
+            subprocess.run(["git", "worktree", "add", "--detach", "-q", str(Path(tmp) / key), rev],
+                           cwd=ROOT, check=True)
         try:
-            workers = {"old": _worker(old_tree), "new": _worker(ROOT)}
+            workers = {"old": _worker(Path(tmp) / "old"),
+                       "new": _worker(Path(tmp) / "new" if args.new else ROOT)}
             times = {(tree, name): [] for tree in workers for name in REPS}
             for _ in range(args.rounds):
                 for name in REPS:
@@ -99,13 +103,15 @@ def main(argv=None):
                 worker.stdin.close()
                 worker.wait()
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(old_tree)], cwd=ROOT)
-    print(f"{args.rev} against the working tree, {args.rounds} interleaved rounds:")
+            for key in trees:
+                subprocess.run(["git", "worktree", "remove", "--force", str(Path(tmp) / key)], cwd=ROOT)
+    print(f"{args.rev} against {args.new or 'the working tree'}, {args.rounds} interleaved rounds:")
     for name in REPS:
         old, new = times["old", name], times["new", name]
         ratios = sorted(n / o for n, o in zip(new, old))
-        print(f"  {name:11s} {args.rev}: {statistics.median(old) * 1e3:7.3f} ms   tree: "
-              f"{statistics.median(new) * 1e3:7.3f} ms   tree/{args.rev} median "
+        label = args.new or "tree"
+        print(f"  {name:11s} {args.rev}: {statistics.median(old) * 1e3:7.3f} ms   {label}: "
+              f"{statistics.median(new) * 1e3:7.3f} ms   {label}/{args.rev} median "
               f"{statistics.median(ratios):.3f} (per-round {ratios[0]:.3f}-{ratios[-1]:.3f})")
 
 
