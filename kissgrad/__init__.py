@@ -3,7 +3,8 @@
 ``import kissgrad as torch`` runs a PyTorch program that uses what ``shared/API.md`` lists:
 ``kissgrad.nn``, ``kissgrad.optim``, ``kissgrad.autograd`` and ``kissgrad.viz`` are the same
 module objects as the top-level packages, ``kissgrad.utils.data`` is ``torch.utils.data``.
-The package also carries the command-line program (``kissgrad train|graph``).
+``kissgrad.draw_graph`` and ``kissgrad.record_grads`` draw the backward graph coloured by
+gradient. The package also carries the command-line program (``kissgrad train|graph``).
 
 Example::
 
@@ -96,8 +97,9 @@ def numel(input):
 
 
 def __getattr__(name):
-    # graphviz-backed drawing loads on first use, not with every ``import kissgrad``
-    if name == "viz":
+    # graphviz-backed drawing loads on first use, not with every ``import kissgrad``:
+    # kg.viz, kg.draw_graph(loss, model=..., depth=...) and kg.record_grads()
+    if name in ("viz", "draw_graph", "record_grads"):
         import autograd.viz as viz
-        return viz
+        return viz if name == "viz" else getattr(viz, name)
     raise AttributeError(f"module 'kissgrad' has no attribute {name!r}")

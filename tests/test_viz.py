@@ -1,4 +1,7 @@
-"""autograd.viz (the drawn graph, record_grads), nn.viz (gradient flow) and `kissgrad graph`."""
+"""autograd.viz (the drawn graph, record_grads), nn.viz (gradient flow) and `kissgrad graph`.
+
+Modules, depth and time steps: test_viz_structure.py; the shared colour scale in the plots:
+test_viz_plots.py; the interactive page in a real browser: test_viz_page.py."""
 import gc
 import math
 import re
@@ -10,9 +13,10 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Tensor, Value, engine, viz
+from autograd import Tensor, Value, engine
 from autograd.viz import (
     NONFINITE_COLOUR,
+    ZERO_COLOUR,
     GraphvizNotFoundError,
     colour_of,
     draw_graph,
@@ -20,6 +24,7 @@ from autograd.viz import (
     record_grads,
     render_graph,
 )
+from autograd.viz import record as recording
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed")
@@ -53,9 +58,9 @@ def test_one_node_per_tensor_and_per_op_with_names_shapes_dtypes():
     assert sum(name.startswith("op") for name in nodes) == 2
     ops = sorted(re.search(r"label=(\w+)", a).group(1) for n, a in nodes.items()
                  if n.startswith("op"))
-    assert ops == ["mul", "sum"]
+    assert ops == ["MulBackward0", "SumBackward0"]  # PyTorch's grad_fn names
     assert "(2, 3) float64" in source and "(3,) float64" in source and "() float64" in source
-    assert "legend" not in source  # no gradients yet: nothing to explain
+    assert "gradient L2 norm" not in source  # no gradients yet: no legend to explain them
 
 
 def test_edges_follow_the_forward_direction():
@@ -63,7 +68,8 @@ def test_edges_follow_the_forward_direction():
     source = draw_graph(y).source
     edges = re.findall(r"^\s*(\w+) -> (\w+)", source, re.M)
     assert len(edges) == 5  # x->mul, w->mul, mul->x*w, x*w->sum, sum->y
-    assert {("op0", "n0"), ("n1", "op0"), ("op1", "n1")} <= set(edges)
+    # numbered parents first: x n0, w n1, x*w n2 (made by op2), y n3 (op3)
+    assert set(edges) == {("n0", "op2"), ("n1", "op2"), ("op2", "n2"), ("n2", "op3"), ("op3", "n3")}
 
 
 def test_styles_tell_leaves_parameters_constants_and_output_apart():
@@ -124,11 +130,13 @@ def test_parameter_names_and_module_clusters():
     labels = {re.search(r'label="([^"]+)"', body).group(1): body for body in clusters.values()}
     assert set(labels) == {"0 (Linear)", "2 (Linear)"}
     # relu follows the first Linear (its only consumer, same shape): same cluster
-    assert "label=relu" in labels["0 (Linear)"] and "label=linear" in labels["0 (Linear)"]
-    assert "label=relu" not in labels["2 (Linear)"] and "label=linear" in labels["2 (Linear)"]
+    assert "label=ReluBackward0" in labels["0 (Linear)"]
+    assert "label=LinearBackward0" in labels["0 (Linear)"]
+    assert "label=ReluBackward0" not in labels["2 (Linear)"]
+    assert "label=LinearBackward0" in labels["2 (Linear)"]
     assert "<B>2.weight</B>" in labels["2 (Linear)"]
     outside = source.split("subgraph")[0]
-    assert "label=sum" in outside  # the loss belongs to no module
+    assert "label=SumBackward0" in outside  # the loss belongs to no module
 
 
 # --- colours --------------------------------------------------------------------------
@@ -156,20 +164,38 @@ def test_three_magnitudes_get_three_clearly_different_colours():
 
 
 def test_colour_scale_is_fixed_and_clamped():
-    assert colour_of(1e-30) == colour_of(1e-10) == colour_of(0.0)
+    assert colour_of(1e-30) == colour_of(1e-10)
     assert colour_of(1e30) == colour_of(1e6)
     assert colour_of(1e-3) != colour_of(1e-2)
+    assert colour_of(1.0) == "#e8d538"  # healthy yellow, in every picture
+
+
+def test_zero_no_gradient_and_nonfinite_are_not_on_the_scale():
+    on_scale = {colour_of(10.0 ** (k / 4)) for k in range(-60, 40)}
+    specials = [colour_of(0.0), colour_of(None), colour_of(float("nan")), colour_of(float("inf"))]
+    assert specials == [ZERO_COLOUR, "#ffffff", NONFINITE_COLOUR, NONFINITE_COLOUR]
+    assert not on_scale & set(specials)
+    assert colour_of(0.0) != colour_of(1e-10)  # a dead ReLU is not a vanishing gradient
+
+
+def test_exact_zero_gradient_is_drawn_grey():
+    x = Tensor(np.array([-1.0, -2.0]), requires_grad=True)
+    y = x.relu().sum()  # every input negative: the gradient is exactly 0
+    with record_grads():
+        y.backward()
+    leaf = [a for a in drawn(draw_graph(y).source).values() if "<B>leaf</B>" in a][0]
+    assert fill(leaf) == ZERO_COLOUR and "|g| 0" in leaf
 
 
 def test_legend_explains_the_scale_once_there_are_gradients():
     x, w, product, y = small_graph()
     y.backward()
     source = draw_graph(y).source
-    assert source.count("legend [") == 1
-    assert "gradient L2 norm (log scale)" in source
-    for label in ("1e-10", "1e+0", "1e+6", "NaN/Inf"):
-        assert label in source
-    assert NONFINITE_COLOUR in source.split("legend [")[1]
+    legend = re.search(r"^\tlabel=<(.*)> labeljust", source, re.M).group(1)  # the graph's label
+    assert source.count("gradient L2 norm (log scale)") == 1
+    for label in ("1e-10", "1e+0", "1e+6", "NaN/Inf", "exactly 0", "no grad"):
+        assert label in legend
+    assert NONFINITE_COLOUR in legend and ZERO_COLOUR in legend and colour_of(1.0) in legend
 
 
 def test_nan_gradients_get_their_own_colour_and_count():
@@ -221,7 +247,7 @@ def test_record_grads_keeps_only_statistics_hand_computed():
 
 
 def test_recorded_statistics_are_released_with_the_graph():
-    before = len(viz._RECORDED)
+    before = len(recording._RECORDED)
 
     def run():
         x = Tensor(np.ones((50, 50)), requires_grad=True)
@@ -233,7 +259,7 @@ def test_recorded_statistics_are_released_with_the_graph():
 
     refs = run()
     assert all(r() is None for r in refs)  # freed by reference counting, no gc needed
-    assert len(viz._RECORDED) == before
+    assert len(recording._RECORDED) == before
     gc.collect()
     fresh = Tensor(np.ones(2), requires_grad=True)
     assert grad_stats(fresh) is None  # never confused with a dead node's id
@@ -256,10 +282,10 @@ def test_record_grads_restores_and_chains_the_previous_observer():
         with record_grads():
             with record_grads():
                 y.backward()
-            assert isinstance(engine.RECORDING.observer, viz._Recorder)
+            assert isinstance(engine.RECORDING.observer, recording._Recorder)
         assert engine.RECORDING.observer is spy
         assert calls.count("node") == 4 and calls.count("edge") == 3
-        assert len(viz._entry_of(product).edges) == 2  # nested blocks record once
+        assert len(recording._entry_of(product).edges) == 2  # nested blocks record once
     finally:
         engine.RECORDING.observer = None
 
@@ -282,12 +308,16 @@ def test_record_grads_under_create_graph_and_for_values():
 # --- size limits ----------------------------------------------------------------------
 
 def test_max_nodes_cuts_and_says_how_many():
-    y = Tensor(np.ones(3), requires_grad=True)
+    y = leaf = Tensor(np.ones(3), requires_grad=True)
     for _ in range(50):
         y = -y  # 51 tensors and 50 ops: 101 drawn nodes in all
     source = draw_graph(y, max_nodes=10).source
-    assert len(drawn(source)) == 10
-    assert "91 more nodes not drawn" in source and "max_nodes=10" in source
+    nodes = drawn(source)
+    # the leaf (a parameter: never cut), then 4 ops nearest the output, box and ellipse each
+    assert len(nodes) == 9 and "n0" in nodes and "<B>leaf</B>" in nodes["n0"]
+    assert "92 more nodes not drawn" in source and "max_nodes=10" in source
+    assert "cut: outside any module: 92 nodes" in source
+    assert leaf.requires_grad
     assert "cut_note" not in draw_graph(y, max_nodes=None).source
     assert len(drawn(draw_graph(y, max_nodes=None).source)) == 101
 
@@ -297,8 +327,8 @@ def test_a_100000_node_tensor_chain_draws_without_recursion():
     for _ in range(100_000):
         y = -y
     source = draw_graph(y, max_nodes=40).source
-    assert len(drawn(source)) == 40
-    assert f"{200_001 - 40} more nodes not drawn" in source
+    assert len(drawn(source)) == 39  # the leaf, then 19 ops (box and ellipse)
+    assert f"{200_001 - 39} more nodes not drawn" in source
 
 
 def test_a_long_value_chain_draws_without_recursion():
@@ -348,7 +378,7 @@ def test_kissgrad_graph_command_writes_an_svg(tmp_path, capsys):
     out = tmp_path / "graph.svg"
     assert main(["graph", "--model", "mlp", "--out", str(out), "--batch-size", "4"]) == 0
     text = out.read_text()
-    assert "<svg" in text and "1.weight" in text and "softmax_cross_entropy" in text
+    assert "<svg" in text and "1.weight" in text and "SoftmaxCrossEntropyBackward0" in text
     assert "wrote" in capsys.readouterr().out
 
 
@@ -366,8 +396,9 @@ def test_gradient_stats_hand_computed():
 
     model = linear_with_grads([[1.0, -2.0]])
     stats = gradient_stats(model)
-    assert stats == {"0.weight": {"mean": 1.5, "max": 2.0}, "0.bias": {"mean": 1.0, "max": 1.0}}
-    assert all(type(v) is float for s in stats.values() for v in s.values())
+    assert stats == {"0.weight": {"mean": 1.5, "max": 2.0, "norm": math.sqrt(5), "nonfinite": 0},
+                     "0.bias": {"mean": 1.0, "max": 1.0, "norm": 1.0, "nonfinite": 0}}
+    assert all(type(v) in (float, int) for s in stats.values() for v in s.values())
 
 
 def test_gradient_recorder_norms_hand_computed():
@@ -397,7 +428,7 @@ def test_plots(tmp_path):
 
     model = linear_with_grads([[1.0, -2.0]])
     ax, stats = gradient_flow(model)
-    assert ax.get_yscale() == "log" and len(ax.containers) == 2
+    assert ax.get_yscale() == "log" and len(ax.containers) == 1
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.weight", "0.bias"]
     assert stats["0.weight"]["max"] == 2.0
     plt.close(ax.figure)
