@@ -2,7 +2,7 @@
 # else goes into .venv. `make help` lists the targets.
 #
 #   make test              run the whole test suite (PYTEST_ARGS="-k conv -x" to narrow it)
-#   make demo              train the demo model
+#   make demo              train the demo model, draw its graphs, regenerate the README images
 #   make bench             benchmarks, against PyTorch when it installs
 #   make PYTHON=python3.12 test   build .venv with another interpreter
 
@@ -28,13 +28,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
-.PHONY: help install test demo bench lint graphviz clean distclean
+.PHONY: help install test demo bench lint graphviz browser mpi clean distclean
 
 help:
 	@echo "kissgrad developer commands (Python: $(PYTHON), virtual env: $(VENV)/)"
 	@echo "  make test       run the test suite (pytest -q; pass PYTEST_ARGS=... to narrow it)"
 	@echo "  make demo       train the MLP on the bundled MNIST sample; model, history, plots"
-	@echo "                  and the backward graph go to runs/demo/"
+	@echo "                  and the backward graph go to runs/demo/, the README's images"
+	@echo "                  to docs/images/"
 	@echo "  make bench      run the benchmarks (installs the bench extra and $(TORCH_SPEC))"
 	@echo "  make lint       run ruff (pip install ruff, or: $(PIP) install -e '.[dev]')"
 	@echo "  make install    create $(VENV)/ and install kissgrad editable with [$(EXTRAS)]"
@@ -123,18 +124,78 @@ graphviz:
 	  echo "      brew install graphviz | conda install graphviz | https://graphviz.org/download/"; \
 	fi
 
+# Chromium and Playwright's Python package, for the browser tests of the interactive graph
+# page (tests/test_viz_page.py, marked `browser`). Only those tests need them, so failing
+# to install either is a note, not an error. Playwright drives the system's Chromium: it
+# never downloads a browser of its own.
+browser: install
+	@set -e; \
+	if ! $(PY) -c 'import playwright.sync_api' >/dev/null 2>&1; then \
+	  echo "==> Installing Playwright's Python package into $(VENV)/"; \
+	  $(PIP) install --quiet playwright || echo "warning: pip could not install playwright"; \
+	fi; \
+	found() { [ -n "$${KISSGRAD_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || \
+	  command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; }; \
+	if ! found && command -v apt-get >/dev/null 2>&1; then \
+	  sudo=""; how=""; \
+	  if [ "$$(id -u)" -eq 0 ]; then how=apt; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then how=apt; sudo=sudo; fi; \
+	  if [ -n "$$how" ]; then \
+	    echo "==> Installing Chromium with apt-get (for the browser tests of the graph page)"; \
+	    { $$sudo apt-get update -qq && \
+	      $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	      echo "warning: apt-get could not install chromium"; \
+	  fi; \
+	fi; \
+	if ! found; then \
+	  echo "note: no Chromium found; the browser tests of the graph page will be skipped."; \
+	  echo "      Install one with: sudo apt-get install chromium | brew install --cask chromium,"; \
+	  echo "      or point the tests at a Chrome/Chromium: KISSGRAD_CHROMIUM=/path/to/chrome"; \
+	fi
+
+# mpi4py and MPICH as wheels (the mpi extra), for the data-parallel tests that run
+# `mpiexec -n 2` (tests/test_distributed.py, marked `mpi`). Only those tests need them, so
+# failing to install them is a note, not an error.
+mpi: install
+	@set -e; \
+	if $(PY) -c 'import mpi4py' >/dev/null 2>&1; then exit 0; fi; \
+	echo "==> Installing the mpi extra (mpi4py and MPICH wheels) for the distributed tests"; \
+	if ! $(PIP) install --quiet --editable ".[$(EXTRAS),mpi]"; then \
+	  echo "note: mpi4py and MPICH could not be installed; the tests marked mpi will be skipped."; \
+	  echo "      Install them with: $(PIP) install -e '.[mpi]', or on a cluster load its MPI"; \
+	  echo "      (module load mpi) and $(PIP) install mpi4py"; \
+	fi
+
 # ---------------------------------------------------------------- commands
 
-test: install graphviz
+test: install graphviz browser mpi
 	@echo "==> $(PY) -m pytest -q $(PYTEST_ARGS)"
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# The README's images come from here, drawn by the current code: the curves and gradient
+# norms of this run, the trained MLP's graph, the LSTM's graph at its default depth, and a
+# screenshot of the interactive page taken by its browser test (when Chromium is there).
 demo: install graphviz
 	@echo "==> kissgrad train --record-grads --overwrite --out runs/demo"
 	@$(VENV)/bin/kissgrad train --record-grads --overwrite --out runs/demo
-	@echo "==> kissgrad graph --out runs/demo/graph.svg"
-	@$(VENV)/bin/kissgrad graph --out runs/demo/graph.svg || \
-	  echo "note: the graph was not drawn (see the message above); training results are in runs/demo"
+	@echo "==> kissgrad graph --weights runs/demo/model.npz --out runs/demo/graph.svg (and .html)"
+	@$(VENV)/bin/kissgrad graph --weights runs/demo/model.npz --out runs/demo/graph.html
+	@$(VENV)/bin/kissgrad graph --weights runs/demo/model.npz --out runs/demo/graph.svg || \
+	  echo "note: the graph was not drawn (see the message above); runs/demo/graph.html shows it"
+	@echo "==> README images in docs/images/"
+	@cp runs/demo/training_curves.png runs/demo/gradient_norms.png docs/images/
+	@$(VENV)/bin/kissgrad graph --model lstm --html --out docs/images/lstm_backward_graph.html
+	@$(VENV)/bin/kissgrad graph --weights runs/demo/model.npz --out docs/images/mlp_backward_graph.svg && \
+	  $(VENV)/bin/kissgrad graph --model lstm --out docs/images/lstm_backward_graph.png || \
+	  echo "note: without Graphviz the README's graph images were left as they were"
+	@set -e; \
+	out="$$(KISSGRAD_SCREENSHOTS=docs/images $(PY) -m pytest -q -p no:cacheprovider -rs \
+	  -m browser tests/test_viz_page.py -k expanding 2>&1 || true)"; \
+	case "$$out" in \
+	  *" passed"*) echo "wrote docs/images/graph_page.png (a screenshot from the browser test)";; \
+	  *) echo "$$out" | tail -n 3; \
+	     echo "note: the graph page's screenshot was not retaken (make browser installs Chromium)";; \
+	esac
 
 bench: install
 	@set -e; \

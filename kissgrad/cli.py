@@ -4,10 +4,11 @@ import argparse
 import math
 import os
 import sys
+import time
 
 # the options of ``kissgrad train`` that are TrainConfig fields of the same name
 TRAIN_OPTIONS = ("model", "optimizer", "lr", "epochs", "batch_size", "activation", "dropout",
-                 "weight_decay", "seed", "patience", "out", "limit", "record_grads")
+                 "weight_decay", "seed", "patience", "out", "limit", "record_grads", "distributed")
 INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (128 + SIGINT)
 
 
@@ -69,6 +70,23 @@ def _graph_path(text):
     return text
 
 
+def _depth(text):
+    """``auto``, ``all`` (None: nothing collapsed) or an int >= 0."""
+    if text in ("auto", "all"):
+        return None if text == "all" else text
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be auto, all or an integer >= 0, got {text!r}")
+    return value
+
+
+def _steps(text):
+    value = _positive_int(text)
+    if value > 28:
+        raise argparse.ArgumentTypeError(f"must be at most 28 (the rows of a digit), got {text!r}")
+    return value
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each option's default, except where there is none worth showing (None, a flag)."""
 
@@ -125,6 +143,9 @@ def _add_train_parser(commands, defaults, activations, default_lr):
     train.add_argument("--record-grads", action="store_true",
                        help="record per-layer gradient norms every step and plot them")
     train.add_argument("--quiet", action="store_true", help="print only the result")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel over the ranks of mpiexec -n N (each rank: its shard, "
+                            "--batch-size samples per step); needs pip install 'kissgrad[mpi]'")
     run = train.add_mutually_exclusive_group()
     run.add_argument("--overwrite", action="store_true",
                      help="replace the run already in --out (else it is refused)")
@@ -133,11 +154,28 @@ def _add_train_parser(commands, defaults, activations, default_lr):
 
 
 def _add_graph_parser(commands):
-    graph = commands.add_parser("graph", formatter_class=_HelpFormatter,
-                                help="draw a model's backward graph on one batch")
-    graph.add_argument("--model", choices=["mlp", "cnn"], default="mlp", help="network")
-    graph.add_argument("--out", type=_graph_path, default="graph.svg",
-                       help="output file (.svg, .png or .pdf)")
+    graph = commands.add_parser(
+        "graph", formatter_class=_HelpFormatter,
+        help="draw a model's backward graph on one batch",
+        description="Draw the backward graph of one batch of the MNIST sample through a model, "
+                    "coloured by the gradient that flowed where (one fixed log scale).")
+    graph.add_argument("--model", choices=["mlp", "cnn", "lstm"], default=None,
+                       help="network (default: the one --weights were trained for, else mlp; "
+                            "lstm reads a digit's central rows as time steps)")
+    graph.add_argument("--weights", metavar="FILE", default=None,
+                       help="draw the trained model saved there (e.g. runs/demo/model.npz)")
+    graph.add_argument("--out", type=_graph_path, default=None,
+                       help="output file: .svg, .png, .pdf (need Graphviz), .dot or .html "
+                            "(default: graph.svg, or graph.html with --html)")
+    graph.add_argument("--html", action="store_true",
+                       help="write the interactive page (pan, zoom, expand modules, hover, search)")
+    graph.add_argument("--depth", type=_depth, default="auto",
+                       help="collapse modules deeper than this into one box each: an integer, "
+                            "all (collapse nothing) or auto (the deepest that fits 1920x1080)")
+    graph.add_argument("--max-nodes", type=_positive_int, default=300,
+                       help="draw at most this many nodes (every parameter is always drawn)")
+    graph.add_argument("--steps", type=_steps, default=20,
+                       help="time steps of the lstm (central rows of each digit)")
     graph.add_argument("--batch-size", type=_positive_int, default=8, help="samples in the batch")
     graph.add_argument("--seed", type=_seed, default=0, help="seed of the weights and the batch")
 
@@ -156,18 +194,37 @@ def build_parser():
 
 
 def _fail(error, status):
-    print(f"kissgrad: {error}", file=sys.stderr)
+    if _is_main_rank():
+        print(f"kissgrad: {error}", file=sys.stderr)
+    return status
+
+
+def _is_main_rank():
+    """False on the ranks other than 0 of ``train --distributed``: they stay quiet."""
+    distributed = sys.modules.get("kissgrad.distributed")
+    return distributed is None or not distributed.is_initialized() or distributed.get_rank() == 0
+
+
+def _fail_alone(error, status):
+    """``_fail`` for a failure the other ranks of ``train --distributed`` do not share: they
+    would wait for this one forever, so the whole job is aborted."""
+    _fail(error, status)
+    distributed = sys.modules.get("kissgrad.distributed")
+    if distributed is not None and distributed.is_initialized() and distributed.get_world_size() > 1:
+        if not _is_main_rank():
+            time.sleep(10)  # (Ctrl-C) rank 0 saves the run, then its abort ends this rank
+        distributed.abort(f"stopping all ranks after: {error}", status)
     return status
 
 
 def _train_config(args):
     """(TrainConfig, checkpoint or None) from the arguments; ``RunRefused`` if they conflict."""
-    from .train import RunRefused, TrainConfig, load_checkpoint, resume_config
+    from .train import RunRefused, TrainConfig, read_checkpoint, resume_config
 
     if args.resume is None:
         return TrainConfig(**{name: getattr(args, name) for name in TRAIN_OPTIONS},
                            progress=not args.quiet, overwrite=args.overwrite), None
-    checkpoint = load_checkpoint(args.resume)
+    checkpoint = read_checkpoint(args.resume, args.distributed)
     config = resume_config(checkpoint, args.resume, progress=not args.quiet)
     defaults = TrainConfig()
     for name in TRAIN_OPTIONS:
@@ -196,11 +253,13 @@ def run_train(args):
     except RunRefused as error:
         return _fail(error, 2)
     except TrainingInterrupted as error:
-        return _fail(error, INTERRUPTED)
-    except TrainingDiverged as error:
+        return _fail_alone(error, INTERRUPTED)
+    except TrainingDiverged as error:  # every rank of a distributed run diverges alike
         return _fail(error, 1)
     except OSError as error:
-        return _fail(f"could not write the run: {error}", 1)
+        return _fail_alone(f"could not write the run: {error}", 1)
+    if not _is_main_rank():
+        return 0
     written = ["model.npz", "checkpoint.npz", "history.json", "history.csv"]
     written += [os.path.basename(p) for p in summary["plots"]]
     print(f"best epoch: {summary['best_epoch']}, trained in {summary['train_seconds']:.1f} s; "
@@ -210,17 +269,25 @@ def run_train(args):
 
 
 def run_graph(args):
-    """Draw the backward graph of one batch through the chosen model; returns the exit status."""
+    """Draw the backward graph of one batch through the chosen model; returns the exit status:
+    0, 1 (no Graphviz for an image, a file error) or 2 (options or weights refused)."""
     from autograd.viz import GraphvizNotFoundError
 
-    from .graph import draw_model_graph
+    from .graph import GraphError, draw_model_graph
 
+    out = args.out or ("graph.html" if args.html else "graph.svg")
+    if args.html and not out.lower().endswith(".html"):
+        return _fail(f"--html writes an HTML page, but --out {out!r} names another format: "
+                     f"use --out {os.path.splitext(out)[0]}.html or leave --html out", 2)
     try:
-        path = draw_model_graph(args.model, args.out, args.batch_size, args.seed)
+        path = draw_model_graph(args.model, out, args.batch_size, args.seed, args.weights,
+                                args.depth, args.max_nodes, args.steps)
+    except GraphError as error:
+        return _fail(error, 2)
     except GraphvizNotFoundError as error:
         return _fail(error, 1)
     except OSError as error:
-        return _fail(f"cannot write {args.out!r}: {error}", 1)
+        return _fail(f"cannot write {out!r}: {error}", 1)
     print(f"wrote {path}")
     return 0
 

@@ -8,8 +8,17 @@ old file or the new one, never half of one); each epoch ends with ``checkpoint.n
 (model, optimizer, scheduler, random state, history, early-stopping count, best model),
 from which ``fit(config, load_checkpoint(out))`` continues bit for bit as if never
 stopped; Ctrl-C writes the history, curves and best model so far before it stops.
+
+With ``distributed`` (``mpiexec -n N kissgrad train --distributed``) every rank trains a
+replica on its shard of each epoch (``DistributedSampler``, ``--batch-size`` per rank) with
+gradients averaged (``DistributedDataParallel``), metrics are averaged over the ranks and
+broadcast from rank 0, so every decision (best model, early stopping) is rank 0's; rank 0
+alone writes files and prints. ``--resume`` then reads the checkpoint on rank 0 and
+broadcasts it, and continues only on as many ranks as the run had.
 """
 import contextlib
+import io
+import json
 import math
 import os
 import shlex
@@ -18,7 +27,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from tqdm import tqdm
@@ -28,7 +37,14 @@ import nn.functional as F
 import optim
 from autograd import Tensor, manual_seed, no_grad
 from autograd.random import default_generator
-from nn.data import DataLoader, Standardizer, TensorDataset, train_val_test_split
+from nn.data import (
+    DataLoader,
+    DistributedSampler,
+    Standardizer,
+    TensorDataset,
+    train_val_test_split,
+)
+from nn.serialization import load as load_file
 from nn.serialization import save as save_file
 
 from .run_files import (  # noqa: F401  (load_checkpoint and RUN_FILES: part of this module's API)
@@ -95,6 +111,7 @@ class TrainConfig:
     record_grads: bool = False
     progress: bool = True
     overwrite: bool = False  # replace a run already in ``out`` (else RunRefused)
+    distributed: bool = False  # data parallel over the ranks of ``mpiexec -n N`` (kissgrad[mpi])
     extra: dict = field(default_factory=dict)
 
     def learning_rate(self):
@@ -186,7 +203,8 @@ def train_epoch(model, loader, optimizer, progress, recorder=None):
         optimizer.zero_grad()
         loss.backward()
         if recorder is not None:
-            recorder.record(model)
+            recorder.record(model.module if isinstance(model, nn.parallel.DistributedDataParallel)
+                            else model)
         optimizer.step()
         seen += len(yb.raw)
         total_loss += loss.item() * len(yb.raw)
@@ -255,17 +273,94 @@ def _snapshot(model):
     return OrderedDict((name, t.raw.copy()) for name, t in model.state_dict().items())
 
 
+class _World:
+    """The processes training together: this one alone, or (``distributed``) the ranks of
+    ``mpiexec``, of which rank 0 writes, prints and has the last word on every number."""
+
+    def __init__(self, distributed):
+        self.group, self.rank, self.size = None, 0, 1
+        if distributed:
+            from . import distributed as dist
+
+            try:
+                dist.init()
+            except ImportError as error:
+                raise RunRefused(f"--distributed: {error}") from None
+            self.group = nn.parallel.default_process_group()
+            self.rank, self.size = dist.get_rank(), dist.get_world_size()
+            self.table = "; ".join(f"rank {r} pid {pid} on {host}" for r, host, pid in dist.rank_table())
+        self.is_main = self.rank == 0
+
+    def from_main(self, values):
+        """``values`` (floats) as rank 0 has them, on every rank."""
+        if self.size == 1:
+            return list(values)
+        array = np.array(values, np.float64)
+        self.group.broadcast(array, 0)
+        return array.tolist()
+
+    def sum(self, values):
+        """The element-wise sum of ``values`` (floats) over the ranks."""
+        array = np.array(values, np.float64)
+        if self.size > 1:
+            self.group.allreduce(array, "sum")
+        return array
+
+    def evaluate(self, model, X, y):
+        """``evaluate`` over all of ``X, y``, each rank measuring its share."""
+        if self.size == 1:
+            return evaluate(model, X, y)
+        X, y = X[self.rank::self.size], y[self.rank::self.size]
+        loss, accuracy = evaluate(model, X, y) if len(y) else (0.0, 0.0)
+        total_loss, correct, count = self.sum([loss * len(y), accuracy * len(y), len(y)])
+        return total_loss / count, correct / count
+
+    def on_main(self, task):
+        """``task()`` (bytes or None) run on rank 0 alone and its result given to every rank;
+        a refusal or file error it raises is raised on every rank (rank 0's message)."""
+        if self.size == 1:
+            return task()
+        result, failure = None, None
+        if self.is_main:
+            try:
+                result = task()
+            except (RunRefused, SystemExit, OSError) as error:
+                failure = error
+        report = self._share(json.dumps([type(failure).__name__, str(failure)]).encode()
+                             if failure else b"")
+        if failure:
+            raise failure
+        if report:  # rank 0's failure: the same here (a SystemExit quietly: rank 0 said why)
+            kind, message = json.loads(report)
+            raise {"RunRefused": RunRefused(message), "OSError": OSError(message)}.get(kind, SystemExit(1))
+        return self._share(result)
+
+    def _share(self, data):
+        """Rank 0's ``data`` (bytes or None) on every rank, without pickling."""
+        size = np.array([-1 if data is None else len(data)], np.int64)
+        self.group.broadcast(size, 0)
+        if size[0] < 0:
+            return None
+        buffer = np.frombuffer(data, np.uint8).copy() if self.is_main else np.empty(size[0], np.uint8)
+        self.group.broadcast(buffer, 0)
+        return buffer.tobytes()
+
+
 class _Run:
     """One training run's moving parts, and the state its checkpoint saves and restores."""
 
-    def __init__(self, config, train_split, val_split):
+    def __init__(self, config, train_split, val_split, world=None):
         manual_seed(config.seed)
-        self.config, self.val = config, val_split
+        self.config, self.val, self.world = config, val_split, world or _World(False)
         self.model = build_model(config.model, config.activation, config.dropout_rate())
         self.optimizer = build_optimizer(config.optimizer, self.model.parameters(),
                                          config.learning_rate(), config.weight_decay)
-        self.loader = DataLoader(TensorDataset(*train_split), batch_size=config.batch_size,
-                                 shuffle=True)
+        data, self.sampler, self.net = TensorDataset(*train_split), None, self.model
+        if self.world.size > 1:  # each rank its shard of one order; the same model everywhere
+            self.sampler = DistributedSampler(data, seed=config.seed)
+            self.net = nn.parallel.DistributedDataParallel(self.model)
+        self.loader = DataLoader(data, batch_size=config.batch_size, shuffle=self.sampler is None,
+                                 sampler=self.sampler)
         # cosine decay to 0 over the planned epochs: big steps first, fine steps at the end
         self.schedule = optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=config.epochs)
         self.recorder = _gradient_recorder(config)
@@ -288,7 +383,7 @@ class _Run:
                 # one generator feeds init, dropout and shuffling: its state gives the same batches
                 "rng": default_generator().bit_generator.state,
                 "seconds": time.perf_counter() - self.started, "history": self.history,
-                "grad_norms": grads}
+                "grad_norms": grads, "world_size": self.world.size}
 
     def load_state_dict(self, checkpoint):
         """Continue from ``checkpoint`` (``state_dict()`` as read back from the file)."""
@@ -315,10 +410,15 @@ class _Run:
         """Train and validate one epoch; returns its history record (raises if it diverged)."""
         config = self.config
         progress = _Progress(config.progress and _is_terminal(sys.stderr), epoch, config.epochs)
-        train_loss, train_acc = train_epoch(self.model, self.loader, self.optimizer, progress,
+        if self.sampler is not None:
+            self.sampler.set_epoch(epoch)
+        train_loss, train_acc = train_epoch(self.net, self.loader, self.optimizer, progress,
                                             self.recorder)
         self.schedule.step()
-        val_loss, val_acc = evaluate(self.model, *self.val)
+        val_loss, val_acc = self.world.evaluate(self.model, *self.val)
+        if self.world.size > 1:  # the ranks' mean, as rank 0 computed it: its decisions everywhere
+            train = self.world.sum([train_loss, train_acc]) / self.world.size
+            train_loss, train_acc, val_loss, val_acc = self.world.from_main([*train, val_loss, val_acc])
         _say(config, f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.1%} | "
                      f"val loss {val_loss:.4f} acc {val_acc:.1%}")
         if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
@@ -336,14 +436,16 @@ class _Run:
         if record["val_loss"] < self.best_loss:
             self.best_loss, self.best_epoch, self.waited = record["val_loss"], self.epoch, 0
             self.best_state = _snapshot(self.model)
-            self.model.save(self.path(MODEL_FILE))
+            if self.world.is_main:
+                self.model.save(self.path(MODEL_FILE))
         else:
             self.waited += 1
             if self.waited >= self.config.patience:
                 self.stopped = True
                 _say(self.config, f"early stopping: no better validation loss for {self.waited} epochs")
-        save_file(self.state_dict(), self.path(CHECKPOINT_FILE))
-        write_history(self.config, self.summary("running"))
+        if self.world.is_main:
+            save_file(self.state_dict(), self.path(CHECKPOINT_FILE))
+            write_history(self.config, self.summary("running"))
 
     def summary(self, status, test_loss=None, test_accuracy=None):
         """What history.json holds; ``status`` is running, finished, interrupted or diverged."""
@@ -354,14 +456,15 @@ class _Run:
     def finish(self, test_split):
         """Measure the best model on the test split and write every output; returns the summary."""
         self.model.load_state_dict(self.best_state)
-        self.model.save(self.path(MODEL_FILE))  # the checkpoint's best, even if a kill lost a save
-        test_loss, test_acc = evaluate(self.model, *test_split)
+        if self.world.is_main:  # the checkpoint's best, even if a kill lost a save
+            self.model.save(self.path(MODEL_FILE))
+        test_loss, test_acc = self.world.evaluate(self.model, *test_split)
         return self.write_outputs(self.summary("finished", test_loss, test_acc))
 
     def write_outputs(self, summary):
         """history.json/.csv and the plots, when at least one epoch ended; returns ``summary``."""
         summary["plots"] = []
-        if self.history:
+        if self.history and self.world.is_main:
             write_history(self.config, summary)
             summary["plots"] = plot_run(self.config, summary, self.recorder)
         return summary
@@ -373,7 +476,7 @@ class _Run:
             return f"interrupted during epoch 1, before any epoch ended: nothing was saved to {out}"
         return (f"interrupted with {self.epoch} of {self.config.epochs} epochs done; their "
                 f"history, curves, checkpoint and best model (epoch {self.best_epoch}) are in "
-                f"{out}; continue with: kissgrad train --resume {shlex.quote(out)}")
+                f"{out}; continue with: {_resume_command(self.world.size)} {shlex.quote(out)}")
 
 
 def fit(config, checkpoint=None):
@@ -388,18 +491,20 @@ def fit(config, checkpoint=None):
     ``TrainingInterrupted``; a NaN or infinite loss does the same, then raises
     ``TrainingDiverged``.
     """
-    check_writable(config.out)
-    if checkpoint is None:
-        check_out_is_free(config)
+    world = _World(config.distributed)
+    if not world.is_main:
+        config = replace(config, progress=False)  # rank 0 alone prints
+    world.on_main(lambda: _check_out(config, checkpoint))
     train_split, val_split, test_split = checked_splits(config)
-    run = _Run(config, train_split, val_split)
+    if world.size > 1 and world.is_main:  # even with --quiet: mpiexec reports a killed rank by pid
+        print(f"kissgrad: training on {world.size} ranks: {world.table}", file=sys.stderr, flush=True)
+    run = _Run(config, train_split, val_split, world)
     if checkpoint is not None:
         _restore(run, checkpoint)
         if run.stopped or run.epoch >= config.epochs:
             _say(config, f"the run in {config.out} had finished training: testing its best model")
     else:
-        for name in previous_run(config.out):  # --overwrite: never mix two runs' files
-            os.remove(os.path.join(config.out, name))
+        world.on_main(lambda: _clear_previous(config.out))
     try:
         run.train()
         return run.finish(test_split)
@@ -414,12 +519,48 @@ def fit(config, checkpoint=None):
                                f"{run.best_epoch}) are in {config.out}") from None
 
 
+def _check_out(config, checkpoint):
+    check_writable(config.out)
+    if checkpoint is None:
+        check_out_is_free(config)
+
+
+def read_checkpoint(out, distributed=False):
+    """``load_checkpoint(out)``; with ``distributed``, read on rank 0 and broadcast (the
+    other ranks need no access to ``out``)."""
+    world = _World(distributed)
+    if world.size == 1:
+        return load_checkpoint(out)
+    return load_file(io.BytesIO(world.on_main(lambda: _checkpoint_bytes(out))))
+
+
+def _checkpoint_bytes(out):
+    load_checkpoint(out)  # RunRefused unless it is a readable checkpoint
+    with open(os.path.join(out, CHECKPOINT_FILE), "rb") as file:
+        return file.read()
+
+
+def _clear_previous(out):
+    for name in previous_run(out):  # --overwrite: never mix two runs' files
+        os.remove(os.path.join(out, name))
+
+
 def _restore(run, checkpoint):
+    ranks = checkpoint.get("world_size", 1)
+    if ranks != run.world.size:
+        raise RunRefused(f"--resume {run.config.out!r}: the run was trained on {ranks} rank(s) and "
+                         f"continues only on as many, to keep its batches: "
+                         f"{_resume_command(ranks)} {shlex.quote(run.config.out)}")
     try:
         run.load_state_dict(checkpoint)
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise RunRefused(f"--resume {run.config.out!r}: its checkpoint does not fit this model "
                          f"and optimizer ({type(error).__name__}: {error})") from None
+
+
+def _resume_command(ranks):
+    return ("kissgrad train --resume" if ranks == 1 else
+            f"mpiexec -n {ranks} kissgrad train --distributed --resume")
 
 
 def _say(config, text):

@@ -7,6 +7,7 @@ Example::
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
 """
 from . import data, datasets, functional, init, utils
+from . import parallel as parallel  # nn.parallel: DistributedDataParallel (explicit re-export)
 from . import viz as viz  # nn.viz: gradient-flow plots (explicit re-export)
 from .activation import (
     ELU,
@@ -51,5 +52,5 @@ __all__ = [
     "BCEWithLogitsLoss",
     "GELU", "SiLU", "SmoothL1Loss", "Dropout2d", "AdaptiveAvgPool2d", "Unflatten", "BatchNorm2d",
     "LayerNorm",
-    "data", "datasets", "functional", "init", "viz", "utils",
+    "data", "datasets", "functional", "init", "viz", "utils", "parallel",
 ]

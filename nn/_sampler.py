@@ -10,6 +10,8 @@ import numpy as np
 
 from autograd.random import default_generator
 
+from .parallel import default_process_group
+
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -168,14 +170,18 @@ class DistributedSampler(Sampler):
     n takes every n-th index from position r of one order that every rank computes alike (a
     permutation seeded by ``seed + epoch`` when ``shuffle``; call ``set_epoch`` each epoch).
     The order is padded by repeating its start so the ranks get equal shares, or cut to a
-    multiple of n with ``drop_last``. ``num_replicas`` and ``rank`` are required: kissgrad has
-    no process group to ask (yet).
+    multiple of n with ``drop_last``. ``num_replicas`` and ``rank`` default to the world
+    size and this process's rank once ``kissgrad.distributed.init()`` has run.
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None or rank is None:
-            raise ValueError("DistributedSampler needs num_replicas= and rank= (the world size and "
-                             "this process's rank, e.g. from mpi4py's COMM_WORLD)")
+            group = default_process_group()
+            if group is None:
+                raise ValueError("DistributedSampler needs num_replicas= and rank= (the world size "
+                                 "and this process's rank), or kissgrad.distributed.init() first")
+            num_replicas = group.size if num_replicas is None else num_replicas
+            rank = group.rank if rank is None else rank
         num_replicas = check_positive_int(num_replicas, "num_replicas")
         if not _is_int(rank) or not 0 <= rank < num_replicas:
             raise ValueError(f"Invalid rank {rank!r}, rank should be in the interval [0, {num_replicas - 1}]")
