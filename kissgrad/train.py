@@ -15,16 +15,15 @@ gradients averaged (``DistributedDataParallel``), metrics are averaged over the 
 broadcast from rank 0, so every decision (best model, early stopping) is rank 0's; rank 0
 alone writes files and prints. ``--resume`` then reads the checkpoint on rank 0 and
 broadcasts it, and continues only on as many ranks as the run had.
+
+(About 440 lines: ``_Run`` keeps every moving part of a run, and what its checkpoint saves,
+in one class; the folder's files, the ranks and the progress bar live in ``run_files``,
+``world`` and ``progress``.)
 """
-import contextlib
-import io
-import json
 import math
 import os
 import shlex
-import signal
 import sys
-import threading
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
@@ -44,9 +43,9 @@ from nn.data import (
     TensorDataset,
     train_val_test_split,
 )
-from nn.serialization import load as load_file
 from nn.serialization import save as save_file
 
+from .progress import Progress, interrupts_deferred, is_terminal
 from .run_files import (  # noqa: F401  (load_checkpoint and RUN_FILES: part of this module's API)
     CHECKPOINT_FILE,
     CHECKPOINT_KIND,
@@ -60,6 +59,7 @@ from .run_files import (  # noqa: F401  (load_checkpoint and RUN_FILES: part of 
     previous_run,
     write_history,
 )
+from .world import World, read_checkpoint  # noqa: F401 (read_checkpoint: for the CLI)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "selu": nn.SELU}
@@ -214,50 +214,6 @@ def train_epoch(model, loader, optimizer, progress, recorder=None):
     return total_loss / seen, correct / seen
 
 
-class _Progress:
-    """Wraps an iterable in a tqdm bar per epoch (or in nothing when progress is off)."""
-
-    def __init__(self, enabled, epoch, epochs):
-        self.enabled, self.epoch, self.epochs, self.bar = enabled, epoch, epochs, None
-
-    def __call__(self, iterable):
-        if not self.enabled:
-            return iterable
-        self.bar = tqdm(iterable, desc=f"epoch {self.epoch}/{self.epochs}", leave=True,
-                        dynamic_ncols=True)
-        return self.bar
-
-    def set_postfix(self, **values):
-        if self.bar is not None:
-            self.bar.set_postfix(**values)
-
-
-def _is_terminal(stream):
-    """Whether ``stream`` is a terminal: progress bars there, never into a log file or pipe."""
-    try:
-        return stream is not None and stream.isatty()
-    except (AttributeError, ValueError):  # no isatty, or already closed
-        return False
-
-
-@contextlib.contextmanager
-def _interrupts_deferred():
-    """Hold a Ctrl-C that arrives inside the block until it ends, so an epoch is committed
-    whole (best model, checkpoint, history agree); only where Python's own handler is set."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
-
-
 def resume_config(checkpoint, out, progress=True):
     """The ``TrainConfig`` of the run ``checkpoint`` holds, writing to ``out``."""
     try:
@@ -273,85 +229,12 @@ def _snapshot(model):
     return OrderedDict((name, t.raw.copy()) for name, t in model.state_dict().items())
 
 
-class _World:
-    """The processes training together: this one alone, or (``distributed``) the ranks of
-    ``mpiexec``, of which rank 0 writes, prints and has the last word on every number."""
-
-    def __init__(self, distributed):
-        self.group, self.rank, self.size = None, 0, 1
-        if distributed:
-            from . import distributed as dist
-
-            try:
-                dist.init()
-            except ImportError as error:
-                raise RunRefused(f"--distributed: {error}") from None
-            self.group = nn.parallel.default_process_group()
-            self.rank, self.size = dist.get_rank(), dist.get_world_size()
-            self.table = "; ".join(f"rank {r} pid {pid} on {host}" for r, host, pid in dist.rank_table())
-        self.is_main = self.rank == 0
-
-    def from_main(self, values):
-        """``values`` (floats) as rank 0 has them, on every rank."""
-        if self.size == 1:
-            return list(values)
-        array = np.array(values, np.float64)
-        self.group.broadcast(array, 0)
-        return array.tolist()
-
-    def sum(self, values):
-        """The element-wise sum of ``values`` (floats) over the ranks."""
-        array = np.array(values, np.float64)
-        if self.size > 1:
-            self.group.allreduce(array, "sum")
-        return array
-
-    def evaluate(self, model, X, y):
-        """``evaluate`` over all of ``X, y``, each rank measuring its share."""
-        if self.size == 1:
-            return evaluate(model, X, y)
-        X, y = X[self.rank::self.size], y[self.rank::self.size]
-        loss, accuracy = evaluate(model, X, y) if len(y) else (0.0, 0.0)
-        total_loss, correct, count = self.sum([loss * len(y), accuracy * len(y), len(y)])
-        return total_loss / count, correct / count
-
-    def on_main(self, task):
-        """``task()`` (bytes or None) run on rank 0 alone and its result given to every rank;
-        a refusal or file error it raises is raised on every rank (rank 0's message)."""
-        if self.size == 1:
-            return task()
-        result, failure = None, None
-        if self.is_main:
-            try:
-                result = task()
-            except (RunRefused, SystemExit, OSError) as error:
-                failure = error
-        report = self._share(json.dumps([type(failure).__name__, str(failure)]).encode()
-                             if failure else b"")
-        if failure:
-            raise failure
-        if report:  # rank 0's failure: the same here (a SystemExit quietly: rank 0 said why)
-            kind, message = json.loads(report)
-            raise {"RunRefused": RunRefused(message), "OSError": OSError(message)}.get(kind, SystemExit(1))
-        return self._share(result)
-
-    def _share(self, data):
-        """Rank 0's ``data`` (bytes or None) on every rank, without pickling."""
-        size = np.array([-1 if data is None else len(data)], np.int64)
-        self.group.broadcast(size, 0)
-        if size[0] < 0:
-            return None
-        buffer = np.frombuffer(data, np.uint8).copy() if self.is_main else np.empty(size[0], np.uint8)
-        self.group.broadcast(buffer, 0)
-        return buffer.tobytes()
-
-
 class _Run:
     """One training run's moving parts, and the state its checkpoint saves and restores."""
 
     def __init__(self, config, train_split, val_split, world=None):
         manual_seed(config.seed)
-        self.config, self.val, self.world = config, val_split, world or _World(False)
+        self.config, self.val, self.world = config, val_split, world or World(False)
         self.model = build_model(config.model, config.activation, config.dropout_rate())
         self.optimizer = build_optimizer(config.optimizer, self.model.parameters(),
                                          config.learning_rate(), config.weight_decay)
@@ -367,6 +250,9 @@ class _Run:
         self.history, self.epoch, self.waited, self.stopped = [], 0, 0, False
         self.best_loss, self.best_epoch, self.best_state = math.inf, None, None
         self.started = time.perf_counter()
+
+    def _measure(self, X, y):
+        return evaluate(self.model, X, y)
 
     def path(self, name):
         return os.path.join(self.config.out, name)
@@ -403,19 +289,19 @@ class _Run:
         """Train epoch after epoch, each committed whole, until the last or early stopping."""
         while self.epoch < self.config.epochs and not self.stopped:
             record = self.run_epoch(self.epoch + 1)
-            with _interrupts_deferred():
+            with interrupts_deferred():
                 self.commit(record)
 
     def run_epoch(self, epoch):
         """Train and validate one epoch; returns its history record (raises if it diverged)."""
         config = self.config
-        progress = _Progress(config.progress and _is_terminal(sys.stderr), epoch, config.epochs)
+        progress = Progress(config.progress and is_terminal(sys.stderr), epoch, config.epochs)
         if self.sampler is not None:
             self.sampler.set_epoch(epoch)
         train_loss, train_acc = train_epoch(self.net, self.loader, self.optimizer, progress,
                                             self.recorder)
         self.schedule.step()
-        val_loss, val_acc = self.world.evaluate(self.model, *self.val)
+        val_loss, val_acc = self.world.evaluate(self._measure, *self.val)
         if self.world.size > 1:  # the ranks' mean, as rank 0 computed it: its decisions everywhere
             train = self.world.sum([train_loss, train_acc]) / self.world.size
             train_loss, train_acc, val_loss, val_acc = self.world.from_main([*train, val_loss, val_acc])
@@ -458,7 +344,7 @@ class _Run:
         self.model.load_state_dict(self.best_state)
         if self.world.is_main:  # the checkpoint's best, even if a kill lost a save
             self.model.save(self.path(MODEL_FILE))
-        test_loss, test_acc = self.world.evaluate(self.model, *test_split)
+        test_loss, test_acc = self.world.evaluate(self._measure, *test_split)
         return self.write_outputs(self.summary("finished", test_loss, test_acc))
 
     def write_outputs(self, summary):
@@ -491,7 +377,7 @@ def fit(config, checkpoint=None):
     ``TrainingInterrupted``; a NaN or infinite loss does the same, then raises
     ``TrainingDiverged``.
     """
-    world = _World(config.distributed)
+    world = World(config.distributed)
     if not world.is_main:
         config = replace(config, progress=False)  # rank 0 alone prints
     world.on_main(lambda: _check_out(config, checkpoint))
@@ -523,21 +409,6 @@ def _check_out(config, checkpoint):
     check_writable(config.out)
     if checkpoint is None:
         check_out_is_free(config)
-
-
-def read_checkpoint(out, distributed=False):
-    """``load_checkpoint(out)``; with ``distributed``, read on rank 0 and broadcast (the
-    other ranks need no access to ``out``)."""
-    world = _World(distributed)
-    if world.size == 1:
-        return load_checkpoint(out)
-    return load_file(io.BytesIO(world.on_main(lambda: _checkpoint_bytes(out))))
-
-
-def _checkpoint_bytes(out):
-    load_checkpoint(out)  # RunRefused unless it is a readable checkpoint
-    with open(os.path.join(out, CHECKPOINT_FILE), "rb") as file:
-        return file.read()
 
 
 def _clear_previous(out):
