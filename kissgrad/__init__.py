@@ -102,4 +102,7 @@ def __getattr__(name):
     if name in ("viz", "draw_graph", "record_grads"):
         import autograd.viz as viz
         return viz if name == "viz" else getattr(viz, name)
+    if name == "distributed":  # mpi4py itself loads only at kg.distributed.init()
+        import importlib
+        return importlib.import_module("kissgrad.distributed")
     raise AttributeError(f"module 'kissgrad' has no attribute {name!r}")
