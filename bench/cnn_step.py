@@ -1,6 +1,9 @@
 """cnn_step: Conv(1,8,3,pad 1)-ReLU-MaxPool2-Conv(8,16,3,pad 1)-ReLU-MaxPool2-Flatten-
-Linear(784,10) on a batch of 64 MNIST digits: forward, softmax cross-entropy, backward,
-SGD(lr=0.05) step. One repetition is one step.
+Linear(784,10) on batches of 64 MNIST digits: forward, softmax cross-entropy, backward,
+SGD(lr=0.05) step. One repetition is a short training loop of 10 steps (2 with
+``--quick``) over 10 different batches, as a user writes it: each step turns a fresh
+NumPy batch into a tensor (``from_numpy``) and reads ``loss.item()``; the table
+reports time per step.
 
 Engines: kissgrad (Numba kernels), kissgrad with ``KISSGRAD_KERNELS=numpy`` (the
 NumPy twins; set by the driver in that worker's environment), a hand-written NumPy
@@ -8,9 +11,9 @@ im2col floor, and PyTorch.
 """
 import numpy as np
 
-from .common import mnist_batch, torch_module, uniform_init
+from .common import cycle_batches, framework, mnist_batch, uniform_init
 
-BATCH, LR = 64, 0.05
+BATCH, LR, STEPS, QUICK_STEPS = 64, 0.05, 10, 2
 UNIT = "ms per step"
 _swv = np.lib.stride_tricks.sliding_window_view
 
@@ -23,35 +26,44 @@ def initial_weights(seed=0):
             for shape, fan in shapes]
 
 
-def _data():
-    x, y = mnist_batch(BATCH, seed=1)
-    return x[:, None], y
+def steps_count(quick):
+    """Training steps per repetition, which the driver divides the time by."""
+    return QUICK_STEPS if quick else STEPS
 
 
-def kissgrad(quick=False):
-    """kissgrad through its public API (nn.Conv2d, nn.MaxPool2d, F.cross_entropy, optim.SGD)."""
-    import nn
-    import nn.functional as F
-    import optim
-    from autograd import Tensor
+def _data(quick):
+    """The repetition's batches: [(x (64, 1, 28, 28) float32, y (64,) int64)] * steps."""
+    steps = steps_count(quick)
+    x, y = mnist_batch(BATCH * steps, seed=1)
+    return cycle_batches((x[:, None], y), BATCH, steps)
 
-    x, y = _data()
+
+def _torch_shaped(fw, quick):
+    """The training loop written once against PyTorch's API: ``fw`` is kissgrad or torch."""
+    nn = fw.nn
     model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(784, 10))
     for layer, (w, b) in zip([model[0], model[3], model[7]], initial_weights()):
-        layer.weight.data[...], layer.bias.data[...] = w, b
-    opt = optim.SGD(model.parameters(), lr=LR)
-    x = Tensor(x)
+        layer.weight.data[...], layer.bias.data[...] = fw.from_numpy(w), fw.from_numpy(b)
+    opt = fw.optim.SGD(model.parameters(), lr=LR)
+    batches = _data(quick)
 
     def run():
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
+        for x, y in batches:
+            loss = nn.functional.cross_entropy(model(fw.from_numpy(x)), fw.from_numpy(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            last = loss.item()
+        return last
 
     return run
+
+
+def kissgrad(quick=False):
+    """kissgrad through its public API (kg.nn.Conv2d, MaxPool2d, cross_entropy, kg.optim.SGD)."""
+    return _torch_shaped(framework("kissgrad"), quick)
 
 
 def _im2col(x, k, pad):
@@ -81,28 +93,34 @@ def _conv(x, w, b):
 
 
 def _pool(x):
-    """2x2 max pooling on even sizes; returns the output and the 0/1 mask of the winners."""
+    """2x2 max pooling on even sizes; returns the output and each window's winner (0..3).
+
+    The winner is the first maximum in the window, as PyTorch picks it: MNIST's blank
+    borders make whole windows of equal values (the bias), and a 0/1 mask of all maxima
+    would send the gradient to each of them.
+    """
     n, c, h, w = x.shape
-    blocks = x.reshape(n, c, h // 2, 2, w // 2, 2)
-    out = blocks.max(axis=(3, 5))
-    mask = blocks == out[:, :, :, None, :, None]
-    return out, mask
+    windows = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 1, 2, 4, 3, 5)
+    windows = windows.reshape(n, c, h // 2, w // 2, 4)
+    winner = windows.argmax(axis=-1)[..., None]
+    return np.take_along_axis(windows, winner, -1)[..., 0], winner
 
 
-def _unpool(g, mask):
+def _unpool(g, winner):
     n, c, h, w = g.shape
-    # ties would get the gradient twice; with continuous inputs they do not occur after ReLU > 0
-    return (mask * g[:, :, :, None, :, None]).reshape(n, c, 2 * h, 2 * w)
+    spread = np.zeros((n, c, h, w, 4), g.dtype)
+    np.put_along_axis(spread, winner, g[..., None], -1)
+    return spread.reshape(n, c, h, w, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, 2 * h, 2 * w)
 
 
 def numpy_floor(quick=False):
-    """The same step by hand: per-sample im2col + batched BLAS GEMMs, reshape pooling, no graph
-    (the floor)."""
-    x, y = _data()
+    """The same steps by hand: per-sample im2col + batched BLAS GEMMs, reshape pooling, no
+    graph (the floor)."""
+    batches = _data(quick)
     (w1, b1), (w2, b2), (w3, b3) = params = [(w.copy(), b.copy()) for w, b in initial_weights()]
     rows = np.arange(BATCH)
 
-    def run():
+    def step(x, y):
         c1, cols1 = _conv(x, w1, b1)
         r1 = np.maximum(c1, 0)
         p1, m1 = _pool(r1)
@@ -131,32 +149,17 @@ def numpy_floor(quick=False):
             b -= LR * gb
         return loss
 
+    def run():
+        for x, y in batches:
+            loss = step(x, y)
+        return loss
+
     return run
 
 
 def pytorch(quick=False):
-    """PyTorch CPU, the same model, loss and optimiser."""
-    torch = torch_module()
-    nn = torch.nn
-    x, y = _data()
-    x, y = torch.from_numpy(x), torch.from_numpy(y)
-    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(784, 10))
-    with torch.no_grad():
-        for layer, (w, b) in zip([model[0], model[3], model[7]], initial_weights()):
-            layer.weight.copy_(torch.from_numpy(w))
-            layer.bias.copy_(torch.from_numpy(b))
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-
-    def run():
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return run
+    """PyTorch CPU, the same model, loss, optimiser and loop."""
+    return _torch_shaped(framework("pytorch"), quick)
 
 
 # "kissgrad-numpy" runs the kissgrad setup in a worker started with KISSGRAD_KERNELS=numpy

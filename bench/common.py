@@ -51,3 +51,39 @@ def uniform_init(rng, fan_in, shape):
 
     bound = 1.0 / np.sqrt(fan_in)
     return rng.uniform(-bound, bound, size=shape).astype(np.float32)
+
+
+def framework(name):
+    """The torch-shaped namespace an engine runs on: ``kissgrad`` (as ``kg``) or ``torch``.
+
+    The new workloads write their model and training loop once against this namespace
+    (``fw.nn``, ``fw.optim``, ``fw.from_numpy``, ``fw.autograd.grad``), so kissgrad and
+    PyTorch run the very same user code.
+    """
+    if name == "pytorch":
+        return torch_module()
+    import kissgrad
+
+    return kissgrad
+
+
+def copy_weights(fw, model, weights):
+    """Overwrite ``model``'s parameters with ``weights`` ({name: ndarray}), names checked."""
+    names = [name for name, _ in model.named_parameters()]
+    if names != list(weights):
+        raise ValueError(f"parameters {names} differ from the workload's weights {list(weights)}")
+    for name, parameter in model.named_parameters():
+        parameter.data[...] = fw.from_numpy(weights[name])
+
+
+def cycle_batches(arrays, batch, steps, start=0):
+    """``steps`` consecutive batches of ``batch`` rows from each array in ``arrays``, wrapping
+    around; contiguous copies, so each step turns fresh NumPy data into a tensor."""
+    import numpy as np
+
+    count = len(arrays[0])
+    out = []
+    for step in range(steps):
+        rows = (start + step * batch + np.arange(batch)) % count
+        out.append(tuple(np.ascontiguousarray(a[rows]) for a in arrays))
+    return out
