@@ -1,5 +1,6 @@
 """``kissgrad``: the command-line program. ``kissgrad train`` learns the bundled MNIST sample;
-``kissgrad graph`` draws a model's backward graph."""
+``kissgrad graph`` draws a model's backward graph; ``kissgrad playground`` serves the
+Neural Network Playground."""
 import argparse
 import math
 import os
@@ -180,8 +181,38 @@ def _add_graph_parser(commands):
     graph.add_argument("--seed", type=_seed, default=0, help="seed of the weights and the batch")
 
 
+def _port(text):
+    value = _number(text, int)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number in [0, 65535], got {text!r}")
+    return value
+
+
+def _add_playground_parser(commands):
+    playground = commands.add_parser(
+        "playground", formatter_class=_HelpFormatter,
+        help="serve the Neural Network Playground: train a small network in the browser",
+        description="Serve the Neural Network Playground on a local web server and print its "
+                    "address: a small network trains on 2-D data while the page shows the "
+                    "decision boundary, every neuron, the weights and the gradients.")
+    playground.add_argument("--port", type=_port, default=8000, help="port to listen on (0: any free one)")
+    playground.add_argument("--host", default="127.0.0.1",
+                            help="address to bind (the default serves this machine only)")
+
+
+def run_playground(args):
+    """Serve the playground until Ctrl-C; returns 0, or 1 when the address cannot be bound."""
+    from .playground import serve
+
+    try:
+        serve(args.host, args.port)
+    except OSError as error:
+        return _fail(f"cannot serve on {args.host}:{args.port}: {error}", 1)
+    return 0
+
+
 def build_parser():
-    """Return the argument parser with the ``train`` and ``graph`` sub-commands."""
+    """Return the argument parser with the ``train``, ``graph`` and ``playground`` sub-commands."""
     from .train import ACTIVATIONS, DEFAULT_LR, TrainConfig
 
     parser = argparse.ArgumentParser(prog="kissgrad", description=__doc__,
@@ -190,6 +221,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     _add_train_parser(commands, TrainConfig(), ACTIVATIONS, DEFAULT_LR)
     _add_graph_parser(commands)
+    _add_playground_parser(commands)
     return parser
 
 
@@ -298,6 +330,8 @@ def main(argv=None):
     try:
         if args.command == "train":
             return run_train(args)
+        if args.command == "playground":
+            return run_playground(args)
         return run_graph(args)
     except KeyboardInterrupt:  # before training started, or while drawing: nothing half-written
         return _fail("interrupted", INTERRUPTED)
