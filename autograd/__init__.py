@@ -1,7 +1,5 @@
 """kissgrad's autograd: Tensor and Value on one reverse-mode engine."""
-from . import conv_ops as conv_ops  # registers conv2d and the pools in OPS
 from . import functional
-from . import nn_ops as nn_ops  # registers the fused nn ops in OPS
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .creation import (
     arange,
@@ -26,7 +24,8 @@ from .creation import (
 from .engine import grad
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import OPS, Op, op
+from .op_table import OPS
+from .ops import Op, op
 from .random import Generator, manual_seed
 from .tensor import (
     Device,

@@ -2,12 +2,12 @@
 
 These are fused entries, for speed: written with getitem/matmul ops a convolution
 would record kh * kw nodes; here one node calls an im2col + GEMM kernel
-(``autograd.kernels``). In the fast path (no ``create_graph``) the rules run the
-kernels on raw arrays, reusing what the forward saved (conv2d's im2col columns, max
-pooling's winners: see ``ops.Saved``), and conv2d has one rule per input, so a first
-layer's input gradient is never computed. Under ``create_graph`` the same rules record
-nodes, and stay differentiable because every backward is itself an op whose backward
-is one of the others (each is linear in each input, so the adjoints close up):
+(``autograd.kernels``). Every backward is itself an op, whose forward runs a kernel
+on raw arrays and reuses what the forward saved in its node (conv2d's im2col columns,
+max pooling's winners: ``op(..., saves=True)``), and conv2d has one rule per input, so
+a first layer's input gradient is never computed. Under ``create_graph`` the same rules
+record nodes, and stay differentiable because the backward of every backward op is one
+of the others (each is linear in each input, so the adjoints close up):
 
 ================================  ===================================================
 op (inputs)                       gradient per input, ``u`` arriving at the op
@@ -42,17 +42,15 @@ from .kernels import (
 )
 from .kernels.geometry import conv2d_shape, pool2d_output_shape
 from .kernels.pooling import maxpool2d_flat_indices
-from .ops import PAD, SUM, Saved, op, register_ops, saved_array, unwrap
+from .ops import PAD, SUM, op, unwrap
 from .tensor import Tensor, as_tensor
 
 # --- convolution --------------------------------------------------------------------
 
 
-def _conv2d_forward(x, w, *bias, saved=None, **conv):
-    out, cols = conv2d_nchw_forward(x, w, bias=bias[0] if bias else None, **conv)
-    if saved is not None:
-        saved.keep(cols)
-    return out
+def _conv2d_forward(x, w, *bias, **conv):
+    # (output, x's im2col columns): the columns are saved for the weight's gradient
+    return conv2d_nchw_forward(x, w, bias=bias[0] if bias else None, **conv)
 
 
 def _conv2d_grad_input(g, out, x, w, *bias, saved=None, **conv):
@@ -60,7 +58,7 @@ def _conv2d_grad_input(g, out, x, w, *bias, saved=None, **conv):
 
 
 def _conv2d_grad_weight(g, out, x, w, *bias, saved=None, **conv):
-    return CONV2D_BACKWARD_WEIGHT(g, x, w_shape=w.shape, cols=saved_array(saved, g), **conv)
+    return CONV2D_BACKWARD_WEIGHT(g, x, w_shape=w.shape, cols=saved, **conv)
 
 
 def _conv2d_grad_bias(g, out, x, w, *bias, saved=None, **conv):
@@ -70,7 +68,7 @@ def _conv2d_grad_bias(g, out, x, w, *bias, saved=None, **conv):
 # one rule per input: the engine skips the input gradient (a GEMM and a col2im) of a first
 # layer, whose input is data
 CONV2D = op("conv2d", _conv2d_forward, None,
-            (_conv2d_grad_input, _conv2d_grad_weight, _conv2d_grad_bias))
+            (_conv2d_grad_input, _conv2d_grad_weight, _conv2d_grad_bias), saves=True)
 
 # gx = backward_input(g, w) satisfies <u, gx> = <conv2d(u, w), g>: read off both gradients
 CONV2D_BACKWARD_INPUT = op(
@@ -93,18 +91,16 @@ CONV2D_BACKWARD_WEIGHT = op(
 # --- max pooling --------------------------------------------------------------------
 
 
-def _max_pool2d_forward(x, kernel_size, stride, padding, dilation=(1, 1), ceil_mode=False,
-                        saved=None):
-    out, argmax = maxpool2d_nchw_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
-    if saved is not None:
-        saved.keep(argmax)
-    return out
+def _max_pool2d_forward(x, kernel_size, stride, padding, dilation=(1, 1), ceil_mode=False):
+    # (output, each window's winner): the winners are saved for the backward
+    return maxpool2d_nchw_forward(x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def _max_pool2d_backward(g, out, x, kernel_size, stride, padding, dilation=(1, 1),
                          ceil_mode=False, saved=None):
-    # the winners (ties go to the first maximum) as the forward found them, else found again
-    argmax = saved_array(saved, g)
+    # the winners (ties go to the first maximum) as the forward found them; found again
+    # where none were kept (gradcheck's per-op checks, a node copied by an in-place change)
+    argmax = saved
     if argmax is None:
         argmax = maxpool2d_nchw_forward(unwrap(x), kernel_size, stride, padding, dilation,
                                         ceil_mode)[1]
@@ -112,7 +108,7 @@ def _max_pool2d_backward(g, out, x, kernel_size, stride, padding, dilation=(1, 1
                                 stride=stride, padding=padding, dilation=dilation),)
 
 
-MAX_POOL2D = op("max_pool2d", _max_pool2d_forward, None, _max_pool2d_backward)
+MAX_POOL2D = op("max_pool2d", _max_pool2d_forward, None, _max_pool2d_backward, saves=True)
 
 # scatter of g to the winners: linear in g; its adjoint reads u at the winners' places
 MAX_POOL2D_BACKWARD = op(
@@ -214,8 +210,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             raise ValueError(f"conv2d: bias shape {b.shape} does not match the weight's "
                              f"{w.shape[0]} output channels (weight shape {w.shape})")
         args = (x, w, b)
-    out = CONV2D(*args, stride=stride, padding=padding, dilation=dilation, groups=groups,
-                 saved=Saved())
+    out = CONV2D(*args, stride=stride, padding=padding, dilation=dilation, groups=groups)
     return _unbatched(out, unbatched)
 
 
@@ -244,12 +239,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, unbatched = _batched(as_tensor(input), "max_pool2d")
     kernel, stride, padding, dilation = _pool_geometry("max_pool2d", x, kernel_size, stride,
                                                        padding, dilation, ceil_mode)
-    saved = Saved()
     out = MAX_POOL2D(x, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation,
-                     ceil_mode=ceil_mode, saved=saved)
+                     ceil_mode=ceil_mode)
     if not return_indices:
         return _unbatched(out, unbatched)
-    argmax = saved.value
+    argmax = out.saved  # the winners, when the node was recorded
     if argmax is None:
         argmax = maxpool2d_nchw_forward(x.raw, kernel, stride, padding, dilation, ceil_mode)[1]
     indices = Tensor(maxpool2d_flat_indices(argmax, x.shape, kernel, stride, padding, dilation))
@@ -274,5 +268,3 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      count_include_pad=count_include_pad, divisor_override=divisor_override)
     return _unbatched(out, unbatched)
 
-
-register_ops(globals())

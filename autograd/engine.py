@@ -13,11 +13,10 @@ import numpy as np
 from .anomaly import ANOMALY, check_backward
 from .grad_mode import GRAD_MODE
 from .node import SEQUENCE_NUMBER, HookHandle, Node, new_sequence_number  # noqa: F401 (re-exported)
-from .ops import CAST, SUM_TO
+from .ops import CAST, NO_PARAMS, SUM_TO
 from .versions import LATEST, check_unchanged
 
 RELEASED = object()  # stands in for a node's params once backward has freed them
-_NO_PARAMS = {}  # shared, never mutated
 
 _RELEASED_MESSAGE = (
     "Trying to backward through the graph a second time (or to use values that were "
@@ -107,7 +106,8 @@ def _call_rule(node, g, create_graph):
 
     An op whose ``rules`` holds one rule per input gets only the gradients its parents
     need: a first layer's input gradient (a GEMM, and col2im for a convolution) is not
-    computed for data that does not require grad.
+    computed for data that does not require grad. An op that saves gets what its forward
+    left in the node as ``saved=`` (on both paths: it holds raw arrays, constants of the graph).
     """
     params = node.params
     if params is RELEASED:
@@ -121,11 +121,15 @@ def _call_rule(node, g, create_graph):
         inputs, out = (parents[0].raw,), node.raw
     else:
         inputs, out = [p.raw for p in parents], node.raw
-    if op.rules is not None:
-        return _call_rules(op.rules, parents, g, out, inputs, params or _NO_PARAMS)
-    if params is None:  # most nodes: no ** unpacking
-        return op.backward(g, out, *inputs)
-    return op.backward(g, out, *inputs, **params)
+    if op.simple:  # most nodes: one rule, nothing saved
+        if params is None:  # no ** unpacking
+            return op.backward(g, out, *inputs)
+        return op.backward(g, out, *inputs, **params)
+    if op.saves:
+        params = dict(params or NO_PARAMS, saved=node.saved)
+    if op.rules is None:
+        return op.backward(g, out, *inputs, **params)
+    return _call_rules(op.rules, parents, g, out, inputs, params or NO_PARAMS)
 
 
 def _call_rules(rules, parents, g, out, inputs, params):
@@ -142,7 +146,7 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
     Without ``inputs`` gradients accumulate into ``.grad`` of leaves (and of nodes
     that called ``retain_grad``). With ``inputs`` nothing is stored: the total
     gradient reaching each input is returned in a dict keyed by ``id(input)``.
-    Unless ``retain_graph``, each node's saved params are released as it is used.
+    Unless ``retain_graph``, each node's params and saved arrays are released as it is used.
 
     One loop, its rare steps in helpers (hooks, version and anomaly checks): the per-node
     work stays inline because a method call per node (a ``_Run.visit`` tried for
@@ -160,6 +164,10 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph  # rules are recorded only when building a graph
     pop, get = pending.pop, pending.get  # the hot path of backward: bound once
+    # a node's parents are of its kind (Tensor or Value), so a root's whole graph is of its kind:
+    # read once, not per node (reading the class attribute per node cost 1% of a scalar backward)
+    kinds = {root.is_array for root in roots}
+    is_array, mixed_kinds = True in kinds, len(kinds) > 1
     try:
         for node in reversed(order):
             g = pop(id(node), None)
@@ -178,19 +186,26 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                 # before the call, whose argument list would hold one more reference)
                 sole_reference = getrefcount(g) == SOLE_REFERENCE
                 node._accumulate_grad(g, create_graph, sole_reference)
-            if node.op is None:
+            op = node.op
+            if op is None:
                 continue
             if node._seq < LATEST.seq:  # made before the latest in-place change: did it see it?
                 check_unchanged(node)
             parents = node.parents
-            if len(parents) == 2 and node.params is None and node.op.rules is None and not create_graph:
-                # most nodes (a binary op on raw data): the rule called here, saving a call
-                grads = node.op.backward(g, node.raw, parents[0].raw, parents[1].raw)
+            if node.params is None and op.simple and not create_graph:
+                # most nodes (a binary or unary op on raw data): the rule called here, saving a call
+                if len(parents) == 2:
+                    grads = op.backward(g, node.raw, parents[0].raw, parents[1].raw)
+                elif len(parents) == 1:
+                    grads = op.backward(g, node.raw, parents[0].raw)
+                else:
+                    grads = _call_rule(node, g, create_graph)
             else:
                 grads = _call_rule(node, g, create_graph)
             if checking:
                 check_backward(node, g, grads)
-            is_array = node.is_array  # parents are of the node's kind
+            if mixed_kinds:
+                is_array = node.is_array
             for parent, parent_grad in zip(parents, grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
@@ -205,6 +220,7 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
             grads = parent_grad = previous = None
             if not retain_graph:
                 node.params = RELEASED
+                node.saved = None
     finally:
         GRAD_MODE.enabled = previous_mode
     _check_nothing_left(pending)

@@ -9,12 +9,10 @@ import math
 import numpy as np
 
 from .kernels import softmax_cross_entropy_backward, softmax_cross_entropy_forward
-from .node import Node
 from .ops import (
     CLIP,
     EXP,
     LOG,
-    LOGSUMEXP,
     MAXIMUM,
     RESHAPE,
     SIGMOID,
@@ -24,8 +22,6 @@ from .ops import (
     finite_peak,
     logsumexp_forward,
     op,
-    register_ops,
-    saved_array,
     unwrap,
 )
 
@@ -63,41 +59,47 @@ def label_index(target):
     return (grid[0], target) + tuple(grid[1:])
 
 
-def _softmax_cross_entropy_forward(x, target, mean=False, saved=None):
+def _softmax_cross_entropy_forward(x, target, mean=False):
     loss = softmax_cross_entropy_forward(x, target)
-    if not mean:
-        return loss
-    if saved is not None:
-        saved.keep(loss)  # the backward recovers each sample's logsumexp from its loss
-    return np.add.reduce(loss, axis=None) / loss.size
+    # the per-sample losses are saved: the backward recovers each logsumexp as loss + x[target]
+    return (np.add.reduce(loss, axis=None) / loss.size if mean else loss), loss
 
 
 def _softmax_cross_entropy_backward(g, out, x, target, mean=False, saved=None):
-    # d loss_n / d x_nc = softmax_nc - onehot_nc, softmax recomputed from x (not saved)
-    if mean:  # each sample's share of the mean: g / N
-        g = g * constant_like(x, np.full(np.shape(target), 1.0 / np.size(target), dtype=unwrap(x).dtype))
-    if isinstance(x, Node):  # create_graph: table ops, so second derivatives flow through it
-        g = RESHAPE(g, shape=g.shape[:1] + (1,) + g.shape[1:])
-        probs = EXP(x - LOGSUMEXP(x, axis=1, keepdims=True))
-        onehot = constant_like(x, one_hot_axis1(target, x.shape, x.raw.dtype))
-        return (g * (probs - onehot),)
-    # raw data: the same formula in a kernel; logsumexp(x) = loss + x[target] comes back from
-    # the per-sample losses (the output, or what a mean's forward saved), so no reduction
-    # runs again
-    if mean:
-        out = saved_array(saved, g)
-        out = softmax_cross_entropy_forward(x, target) if out is None else out
-    return (softmax_cross_entropy_backward(g, x, target, out),)
+    if mean:  # each sample's share of the mean, broadcast over the samples by the backward op
+        g = g * (1.0 / np.size(target))
+    return (SOFTMAX_CROSS_ENTROPY_BACKWARD(g, x, target=target, loss=saved),)
 
 
 # Per-sample cross-entropy of logits x (N, C, *d) and integer labels (N, *d), classes on
 # axis 1: logsumexp(x) - x[target], one pass per row in a kernel; ``mean=True`` gives their
 # mean in the same node (F.cross_entropy's default: one node and no mean op to run and
-# backpropagate through; pass ``saved=Saved()`` to keep the per-sample losses for the
-# backward). Speed: no log_softmax array, no integer-index gather whose backward scatters
-# with np.add.at; stability: logsumexp subtracts the max.
+# backpropagate through). Speed: no log_softmax array, no integer-index gather whose
+# backward scatters with np.add.at; stability: logsumexp subtracts the max.
 SOFTMAX_CROSS_ENTROPY = op("softmax_cross_entropy", _softmax_cross_entropy_forward, None,
-                           _softmax_cross_entropy_backward)
+                           _softmax_cross_entropy_backward, saves=True)
+
+
+def _with_class_axis(g):
+    """Per-sample ``g`` (N, *d) as (N, 1, *d), to broadcast over the classes; a 0-d g as it is."""
+    return RESHAPE(g, shape=g.shape[:1] + (1,) + g.shape[1:]) if g.ndim else g
+
+
+def _softmax_cross_entropy_second(u, out, g, x, target, loss=None):
+    # out = g (p - onehot) with p = softmax(x) over the classes: linear in g, and in x it is
+    # softmax's own derivative taken along g u (SOFTMAX's rule, so written there only)
+    probs = SOFTMAX(x, axis=1)
+    onehot = constant_like(x, one_hot_axis1(target, x.shape, unwrap(x).dtype))
+    return (SUM(u * (probs - onehot), axis=1),
+            SOFTMAX.backward(u * _with_class_axis(g), probs, x, axis=1)[0])
+
+
+# Cross-entropy's input gradient g * (softmax(x) - onehot(target)) (g per sample, or 0-d),
+# an op of its own for speed: one pass per row in a kernel, which takes each logsumexp from
+# ``loss``, the forward's per-sample losses (recomputed when None)
+SOFTMAX_CROSS_ENTROPY_BACKWARD = op("softmax_cross_entropy_backward",
+                                    softmax_cross_entropy_backward, None,
+                                    _softmax_cross_entropy_second)
 
 
 def softplus_forward(x):
@@ -172,19 +174,27 @@ ERF = op("erf", erf_forward, math.erf,
 GELU_TANH_K, GELU_TANH_A = math.sqrt(2.0 / math.pi), 0.044715  # tanh form's constants
 
 
-def _gelu_forward(x, approximate="none", saved=None):
+def normal_cdf(x):
+    """Phi(x), the standard normal CDF, of a float, an array or a node."""
+    return (ERF(x * math.sqrt(0.5)) + 1) * 0.5
+
+
+def normal_pdf(x):
+    """phi(x), the standard normal density, of a float, an array or a node."""
+    return EXP(x * x * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
+
+
+def _gelu_forward(x, approximate="none"):
     if approximate == "tanh":  # 0.5 x (1 + tanh(k (x + a x**3)))
-        return 0.5 * x * (1.0 + np.tanh(GELU_TANH_K * (x + GELU_TANH_A * x * x * x)))
-    cdf = 0.5 * (1.0 + erf_forward(x * math.sqrt(0.5)))  # Phi(x), the normal CDF
-    if saved is not None:
-        saved.keep(cdf)
-    return x * cdf
+        return 0.5 * x * (1.0 + np.tanh(GELU_TANH_K * (x + GELU_TANH_A * x * x * x))), None
+    cdf = normal_cdf(x)
+    return x * cdf, cdf  # Phi(x) saved: the backward needs it, and erf is slow
 
 
 def _gelu_scalar(x, approximate="none"):
     if approximate == "tanh":
         return 0.5 * x * (1.0 + math.tanh(GELU_TANH_K * (x + GELU_TANH_A * x * x * x)))
-    return x * (0.5 * (1.0 + math.erf(x * math.sqrt(0.5))))
+    return x * normal_cdf(x)
 
 
 def _gelu_backward(g, out, x, approximate="none", saved=None):
@@ -192,17 +202,22 @@ def _gelu_backward(g, out, x, approximate="none", saved=None):
         t = TANH((x + x * x * x * GELU_TANH_A) * GELU_TANH_K)
         slope = (1 - t * t) * ((x * x * (3 * GELU_TANH_A) + 1) * GELU_TANH_K)
         return (g * ((t + 1) * 0.5 + x * slope * 0.5),)
-    # d (x Phi(x)) / dx = Phi(x) + x phi(x): Phi from the forward when it saved it
-    cdf = saved_array(saved, g)
-    if cdf is None:
-        cdf = (ERF(x * math.sqrt(0.5)) + 1) * 0.5
-    pdf = EXP(x * x * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
-    return (g * (cdf + x * pdf),)
+    return (GELU_BACKWARD(g, x, cdf=saved),)
 
 
 # x * Phi(x) ("none", the exact erf form) or PyTorch's tanh approximation ("tanh"). Speed:
-# one node instead of five, and the exact form's backward reuses Phi(x) from the forward
-# (``saved=Saved()``), so erf runs once a step.
-GELU = op("gelu", _gelu_forward, _gelu_scalar, _gelu_backward)
+# one node instead of five, and the exact form's backward reuses Phi(x) from the forward,
+# so erf runs once a step.
+GELU = op("gelu", _gelu_forward, _gelu_scalar, _gelu_backward, saves=True)
 
-register_ops(globals())
+
+def _gelu_backward_forward(g, x, cdf=None):
+    # d (x Phi(x)) / dx = Phi(x) + x phi(x); ``cdf`` is Phi(x) when the forward kept it
+    return g * ((normal_cdf(x) if cdf is None else cdf) + x * normal_pdf(x))
+
+
+# The exact GELU's input gradient, an op of its own so that the forward's Phi(x) serves the
+# first order while its rule gives the next: linear in g, and d/dx (Phi + x phi) = phi (2 - x^2)
+GELU_BACKWARD = op("gelu_backward", _gelu_backward_forward, _gelu_backward_forward,
+                   lambda u, out, g, x, cdf=None: (
+                       GELU_BACKWARD(u, x, cdf=cdf), u * g * normal_pdf(x) * (2 - x * x)))

@@ -14,14 +14,18 @@ class Node:
     accumulates its gradient; everything the engine needs is in these slots.
     """
 
-    __slots__ = ("raw", "grad", "requires_grad", "op", "parents", "params",
+    __slots__ = ("raw", "grad", "requires_grad", "op", "parents", "params", "saved",
                  "_hooks", "_retains_grad", "_seq", "__weakref__")
     is_array = True  # Tensor: gradients are reduced back to the parent's shape
     empty_grad = None  # what .grad holds before any backward (Value: 0.0, as micrograd)
 
     @classmethod
-    def _node(cls, data, op, parents, params, requires_grad):
-        """A new node of this class, bypassing ``__init__``'s checks (the ops' hot path)."""
+    def _node(cls, data, op, parents, params, requires_grad, saved=None):
+        """A new node of this class, bypassing ``__init__``'s checks (the ops' hot path).
+
+        ``saved`` is what the forward of an op that saves left for its backward (conv2d's
+        im2col columns, max pooling's winners), kept until backward releases it.
+        """
         node = object.__new__(cls)  # one statement per slot: packing them in tuples is slower
         node.raw = data
         node.grad = cls.empty_grad
@@ -29,6 +33,7 @@ class Node:
         node.op = op
         node.parents = parents
         node.params = params
+        node.saved = saved
         node._hooks = None
         node._retains_grad = False
         node._seq = new_sequence_number()  # larger than its parents': see backward

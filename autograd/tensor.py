@@ -15,7 +15,7 @@ from .tensor_reduce import ReductionMethods
 from .tensor_shape import ShapeMethods, checked_size, shape_args
 from .versions import mark_modified, version
 
-_NO_PARAMS = {}  # shared, never mutated: ops without params pass this
+_NO_PARAMS = O.NO_PARAMS  # shared, never mutated: ops without params pass this
 as_array = dtypes.as_array
 
 
@@ -195,15 +195,18 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         if op.promotes is not None and _needs_promotion(op, inputs):
             inputs = _promoted(op, inputs)
         try:
-            data = op.forward(*inputs, **params) if params else op.forward(*inputs)
+            data = op.forward_saving(*inputs, **params) if params else op.forward_saving(*inputs)
         except ValueError as error:
             raise _shape_error(op, parents, error) from None
+        saved = None
         if type(data) is not np.ndarray:
+            if op.saves:  # (output, what the backward reuses): kept in the node, if recorded
+                data, saved = data
             data = np.asarray(data)
         if GRAD_MODE.enabled:
             for p in parents:
                 if p.requires_grad:
-                    return Tensor._node(data, op, parents, params or None, True)
+                    return Tensor._node(data, op, parents, params or None, True, saved)
         return Tensor._node(data, None, (), None, False)
 
     def _accumulate_grad(self, g, create_graph, sole_reference=False):

@@ -9,7 +9,7 @@ from .node import Node, new_sequence_number
 from .pickling import deepcopy_node, reduce_value
 from .versions import mark_modified
 
-_NO_PARAMS = {}
+_NO_PARAMS = O.NO_PARAMS  # shared, never mutated: ops without params pass this
 
 
 def _method(op, doc):

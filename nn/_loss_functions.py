@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 
 from autograd import Tensor, as_tensor, nn_ops, where
-from autograd.ops import Saved
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -215,7 +214,7 @@ def _label_cross_entropy(input, target, raw, weight, ignore_index, reduction, la
     weights = _sample_weights(labels, ignored, weight, input.dtype)
     if weights is None and not label_smoothing and reduction == "mean" and labels.size:
         # the common case in one node: the mean folded into the op
-        return nn_ops.SOFTMAX_CROSS_ENTROPY(input, target=labels, mean=True, saved=Saved())
+        return nn_ops.SOFTMAX_CROSS_ENTROPY(input, target=labels, mean=True)
     loss = nn_ops.SOFTMAX_CROSS_ENTROPY(input, target=labels)
     if weights is not None:
         loss = loss * weights

@@ -16,7 +16,7 @@ import numpy as np
 
 from autograd import Tensor, as_tensor, nn_ops, where
 from autograd.conv_ops import avg_pool2d, conv2d, max_pool2d  # noqa: F401  (re-exported)
-from autograd.ops import CAST, Saved
+from autograd.ops import CAST
 from autograd.random import default_generator
 
 from ._loss_functions import (  # noqa: F401  (re-exported)
@@ -253,7 +253,7 @@ def gelu(input, approximate="none"):
     ``0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x**3)))``, as PyTorch (fused op ``gelu``)."""
     if approximate not in GELU_APPROXIMATIONS:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return nn_ops.GELU(_float_tensor(input), approximate=approximate, saved=Saved())
+    return nn_ops.GELU(_float_tensor(input), approximate=approximate)
 
 
 def silu(input, inplace=False):

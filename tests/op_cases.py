@@ -34,3 +34,10 @@ class Case:
         shapes = shape if shape and isinstance(shape[0], tuple) else (shape,)
         text = "x".join("(" + ",".join(str(n) for n in s) + ")" for s in shapes)
         return f"{self.op}{'-' + self.label if self.label else ''}-{text}"
+
+
+def copied_in_place(y):
+    """``y`` after a recorded ``y += 0``: the node that made it lives on as a copy without what
+    its forward saved, so its rule must compute that again (as after any in-place change)."""
+    y += 0.0
+    return y

@@ -6,7 +6,7 @@ winners a forward would give them; they are linear in each input, so their own
 second derivatives are checked too.
 """
 import numpy as np
-from op_cases import Case
+from op_cases import Case, copied_in_place
 
 from autograd import conv_ops as C
 from autograd.kernels import maxpool2d_nchw_forward
@@ -29,6 +29,8 @@ _W_SHAPE = (3, 2, 3, 2)
 CASES = [
     Case("conv2d", _conv(), shapes=[((2, 2, 4, 4), (3, 2, 3, 3), (3,))], label="bias"),
     Case("conv2d", _conv(bias=False), shapes=[((1, 3, 4, 5), (2, 3, 2, 3))], label="nobias"),
+    Case("conv2d", lambda x, w: copied_in_place(C.conv2d(x, w, padding=1)),
+         shapes=[((1, 2, 3, 4), (2, 2, 2, 2))], label="nothing-saved"),
     Case("conv2d", _conv(stride=2), shapes=[((1, 2, 5, 5), (2, 2, 3, 3), (2,))], label="stride2"),
     Case("conv2d", _conv(padding=1), shapes=[((1, 2, 3, 4), (2, 2, 3, 3), (2,))], label="pad1"),
     Case("conv2d", _conv(stride=(2, 1), padding=(1, 0)),
@@ -55,6 +57,8 @@ CASES = [
                                                padding=(1, 1), dilation=(2, 2), groups=2),
          shapes=[((1, 4, 3, 4), (1, 4, 5, 4))], label="dilation-groups"),
     Case("max_pool2d", lambda x: C.max_pool2d(x, 2), shapes=[(1, 2, 4, 4), (2, 1, 5, 3)]),
+    Case("max_pool2d", lambda x: copied_in_place(C.max_pool2d(x, 2)), shapes=[(1, 2, 4, 4)],
+         label="nothing-saved"),
     Case("max_pool2d", lambda x: C.max_pool2d(x, (3, 2), stride=(2, 1), padding=1),
          shapes=[(1, 2, 5, 4)], label="stride-pad"),
     Case("max_pool2d", lambda x: C.max_pool2d(x, (2, 3), stride=2, padding=1, dilation=(2, 1),

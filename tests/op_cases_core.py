@@ -99,6 +99,14 @@ CASES = [
     Case("tanh", lambda x: x.tanh(), shapes=UNARY_SHAPES),
     Case("sigmoid", lambda x: x.sigmoid(), shapes=UNARY_SHAPES, domain=(-4.0, 4.0)),
     Case("relu", lambda x: x.relu(), shapes=UNARY_SHAPES),
+    # the backward ops (their forward a kernel on arrays), called directly: broadcasting pairs
+    # take the kernels' NumPy fallback, same-shape pairs the kernel itself
+    Case("tanh_backward", lambda g, y: OPS["tanh_backward"](g, y),
+         shapes=BROADCAST_PAIRS + [((0, 2), (0, 2))], domain=(-0.9, 0.9)),
+    Case("relu_backward", lambda g, x: OPS["relu_backward"](g, x),
+         shapes=BROADCAST_PAIRS + [((0, 2), (0, 2))]),
+    Case("relu_backward", lambda g, x: OPS["relu_backward"](g, x).tanh(), shapes=[((2, 3), (2, 3))],
+         label="chained"),
     Case("log1p", lambda x: x.log1p(), shapes=UNARY_SHAPES, domain=(-0.5, 2.0)),
     Case("expm1", lambda x: x.expm1(), shapes=UNARY_SHAPES),
     Case("tan", lambda x: x.tan(), shapes=UNARY_SHAPES, domain=(-1.0, 1.0)),
@@ -116,6 +124,12 @@ CASES = [
 
     # --- reductions -----------------------------------------------------------------
     *_reduction_cases("sum", "sum"),
+    Case("sum_backward", lambda g: OPS["sum_backward"](g, shape=(2, 3, 4), axis=1), shapes=[(2, 4)]),
+    Case("sum_backward", lambda g: OPS["sum_backward"](g, shape=(2, 3, 4), axis=(0, -1), keepdims=True),
+         shapes=[(1, 3, 1)], label="keep"),
+    Case("sum_backward", lambda g: OPS["sum_backward"](g, shape=(2, 3)), shapes=[()], label="all"),
+    Case("sum_backward", lambda g: OPS["sum_backward"](g, shape=(0, 3), axis=0), shapes=[(3,)],
+         label="empty"),
     *_reduction_cases("mean", "mean", empty=False),
     *_reduction_cases("amax", "amax", empty=False),
     *_reduction_cases("amin", "amin", empty=False),

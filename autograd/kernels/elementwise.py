@@ -40,11 +40,11 @@ _tanh_bwd = _pick(_tanh_bwd_loops, _tanh_bwd_numpy)
 
 
 def _elementwise(kernel, g, x, twin):
-    """``kernel`` on flat copies of same-shape, same-dtype arrays; else the twin's promotion."""
+    """``kernel`` on flat views (copies if strided) of same-shape, same-dtype arrays; else the
+    twin's broadcasting and promotion."""
     if g.shape != x.shape or g.dtype != x.dtype:
         return twin(g, x)
-    flat = kernel(np.ascontiguousarray(g).reshape(-1), np.ascontiguousarray(x).reshape(-1))
-    return flat.reshape(g.shape)
+    return kernel(g.ravel(), x.ravel()).reshape(g.shape)  # ravel: one call, a view if contiguous
 
 
 def relu_backward(g, x):

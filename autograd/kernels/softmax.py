@@ -88,12 +88,15 @@ def softmax_cross_entropy_forward(x, target):
     return _softmax_xent_fwd(x3, t2).reshape(target.shape)
 
 
-def softmax_cross_entropy_backward(g, x, target, loss):
-    """Return ``g * (softmax(x, axis=1) - onehot(target))``, of ``x.shape``.
+def softmax_cross_entropy_backward(g, x, target, loss=None):
+    """Return ``g * (softmax(x, axis=1) - onehot(target))``, of ``x.shape``; ``g`` is per
+    sample (``target.shape``) or broadcast to it.
 
-    ``loss`` is the forward's output: ``loss + x[target]`` gives back the logsumexp. The
-    labels are those the forward checked, so they are not checked again.
+    ``loss`` is the forward's output, from which ``loss + x[target]`` gives back the
+    logsumexp, with labels the forward checked; without it the forward runs again here.
     """
+    if loss is None:
+        loss = softmax_cross_entropy_forward(x, target)
     target = np.asarray(target, dtype=np.int64)
     x3, t2 = _as_ncd(x, target)
     if np.shape(g) != target.shape:
