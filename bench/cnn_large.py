@@ -10,7 +10,15 @@ inside so that each convolution and each of its gradients is one BLAS GEMM over 
 """
 import numpy as np
 
-from .common import copy_weights, cycle_batches, framework, mnist_batch, uniform_init
+from .common import (
+    classifier_loop,
+    copy_weights,
+    cycle_batches,
+    floor_loop,
+    framework,
+    mnist_batch,
+    uniform_init,
+)
 
 BATCH, QUICK_BATCH, LR, STEPS, QUICK_STEPS, K = 128, 16, 0.05, 3, 1, 5
 UNIT = "ms per step"
@@ -51,16 +59,7 @@ def _torch_shaped(fw, quick):
     opt = fw.optim.SGD(model.parameters(), lr=LR)
     batches = _data(quick)
 
-    def run():
-        for x, y in batches:
-            loss = nn.functional.cross_entropy(model(fw.from_numpy(x)), fw.from_numpy(y))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            last = loss.item()
-        return last
-
-    return run
+    return classifier_loop(fw, model, opt, batches)
 
 
 def kissgrad(quick=False):
@@ -149,12 +148,7 @@ def numpy_floor(quick=False):
             w -= LR * gw
         return loss
 
-    def run():
-        for x, y in batches:
-            loss = step(x, y)
-        return loss
-
-    return run
+    return floor_loop(step, batches)
 
 
 ENGINES = {"kissgrad": kissgrad, "numpy": numpy_floor, "pytorch": pytorch}

@@ -11,7 +11,7 @@ im2col floor, and PyTorch.
 """
 import numpy as np
 
-from .common import cycle_batches, framework, mnist_batch, uniform_init
+from .common import classifier_loop, cycle_batches, floor_loop, framework, mnist_batch, uniform_init
 
 BATCH, LR, STEPS, QUICK_STEPS = 64, 0.05, 10, 2
 UNIT = "ms per step"
@@ -49,16 +49,7 @@ def _torch_shaped(fw, quick):
     opt = fw.optim.SGD(model.parameters(), lr=LR)
     batches = _data(quick)
 
-    def run():
-        for x, y in batches:
-            loss = nn.functional.cross_entropy(model(fw.from_numpy(x)), fw.from_numpy(y))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            last = loss.item()
-        return last
-
-    return run
+    return classifier_loop(fw, model, opt, batches)
 
 
 def kissgrad(quick=False):
@@ -149,12 +140,7 @@ def numpy_floor(quick=False):
             b -= LR * gb
         return loss
 
-    def run():
-        for x, y in batches:
-            loss = step(x, y)
-        return loss
-
-    return run
+    return floor_loop(step, batches)
 
 
 def pytorch(quick=False):

@@ -87,3 +87,29 @@ def cycle_batches(arrays, batch, steps, start=0):
         rows = (start + step * batch + np.arange(batch)) % count
         out.append(tuple(np.ascontiguousarray(a[rows]) for a in arrays))
     return out
+
+
+def classifier_loop(fw, model, opt, batches):
+    """A user's training loop over ``batches`` (NumPy ``x, y``): a fresh tensor from each batch,
+    cross-entropy, zero_grad, backward, step, ``loss.item()``; returns it as ``run()``, which
+    gives the last loss. ``fw`` is kissgrad or torch: the same loop for both."""
+    def run():
+        for x, y in batches:
+            loss = fw.nn.functional.cross_entropy(model(fw.from_numpy(x)), fw.from_numpy(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            last = loss.item()
+        return last
+
+    return run
+
+
+def floor_loop(step, batches):
+    """``run()`` for a NumPy floor: ``step(*batch)`` over ``batches``, the last loss."""
+    def run():
+        for batch in batches:
+            loss = step(*batch)
+        return loss
+
+    return run

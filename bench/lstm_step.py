@@ -9,7 +9,7 @@ for every step's input projection, gates updated in place, backpropagation throu
 """
 import numpy as np
 
-from .common import copy_weights, framework, uniform_init
+from .common import classifier_loop, copy_weights, floor_loop, framework, uniform_init
 
 SEQ, QUICK_SEQ, BATCH, INPUT, HIDDEN, CLASSES, LR = 35, 10, 32, 32, 128, 10, 0.1
 STEPS, QUICK_STEPS = 5, 1
@@ -60,16 +60,7 @@ def _torch_shaped(fw, quick):
     opt = fw.optim.SGD(model.parameters(), lr=LR)
     batches = _data(quick)
 
-    def run():
-        for x, y in batches:
-            loss = nn.functional.cross_entropy(model(fw.from_numpy(x)), fw.from_numpy(y))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            last = loss.item()
-        return last
-
-    return run
+    return classifier_loop(fw, model, opt, batches)
 
 
 def kissgrad(quick=False):
@@ -151,12 +142,7 @@ def numpy_floor(quick=False):
             w -= LR * gw
         return loss
 
-    def run():
-        for x, y in batches:
-            loss = step(x, y)
-        return loss
-
-    return run
+    return floor_loop(step, batches)
 
 
 ENGINES = {"kissgrad": kissgrad, "numpy": numpy_floor, "pytorch": pytorch}

@@ -10,7 +10,15 @@ statistics, running averages, Adam's update as PyTorch computes it).
 """
 import numpy as np
 
-from .common import copy_weights, cycle_batches, framework, mnist_batch, uniform_init
+from .common import (
+    classifier_loop,
+    copy_weights,
+    cycle_batches,
+    floor_loop,
+    framework,
+    mnist_batch,
+    uniform_init,
+)
 
 SIZES, BATCH, QUICK_BATCH, STEPS, QUICK_STEPS = (784, 512, 512, 10), 256, 32, 5, 1
 LR, BETAS, EPS, BN_EPS, MOMENTUM = 1e-3, (0.9, 0.999), 1e-8, 1e-5, 0.1
@@ -52,16 +60,7 @@ def _torch_shaped(fw, quick):
     opt = fw.optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=EPS)
     batches = _data(quick)
 
-    def run():
-        for x, y in batches:
-            loss = nn.functional.cross_entropy(model(fw.from_numpy(x)), fw.from_numpy(y))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            last = loss.item()
-        return last
-
-    return run
+    return classifier_loop(fw, model, opt, batches)
 
 
 def kissgrad(quick=False):
@@ -133,12 +132,7 @@ def numpy_floor(quick=False):
               dz.T @ h2, dz.sum(0)])
         return loss
 
-    def run():
-        for x, y in batches:
-            loss = step(x, y)
-        return loss
-
-    return run
+    return floor_loop(step, batches)
 
 
 ENGINES = {"kissgrad": kissgrad, "numpy": numpy_floor, "pytorch": pytorch}

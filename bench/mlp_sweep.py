@@ -11,7 +11,15 @@ the very same model and loop code; the NumPy floor is the same step by hand.
 """
 import numpy as np
 
-from .common import copy_weights, cycle_batches, framework, mnist_batch, uniform_init
+from .common import (
+    classifier_loop,
+    copy_weights,
+    cycle_batches,
+    floor_loop,
+    framework,
+    mnist_batch,
+    uniform_init,
+)
 
 # point: (hidden, batch, steps per repetition)
 SWEEP = {"h32_b1": (32, 1, 50), "h32_b64": (32, 64, 50), "h256_b64": (256, 64, 20),
@@ -53,16 +61,7 @@ def _torch_shaped(fw, quick, point):
     opt = fw.optim.SGD(model.parameters(), lr=LR)
     batches = _data(quick, point)
 
-    def run():
-        for x, y in batches:
-            loss = nn.functional.cross_entropy(model(fw.from_numpy(x)), fw.from_numpy(y))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            last = loss.item()
-        return last
-
-    return run
+    return classifier_loop(fw, model, opt, batches)
 
 
 def kissgrad(quick=False, point="h32_b1"):
@@ -100,12 +99,7 @@ def numpy_floor(quick=False, point="h32_b1"):
             w -= LR * gw
         return loss
 
-    def run():
-        for x, y in batches:
-            loss = step(x, y)
-        return loss
-
-    return run
+    return floor_loop(step, batches)
 
 
 ENGINES = {"kissgrad": kissgrad, "numpy": numpy_floor, "pytorch": pytorch}

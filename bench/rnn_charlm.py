@@ -12,7 +12,7 @@ sequence 50, 100 and 200.
 """
 import numpy as np
 
-from .common import copy_weights, framework, uniform_init
+from .common import copy_weights, floor_loop, framework, uniform_init
 
 SEQ, BATCH, VOCAB, EMBED, HIDDEN, LR = 50, 32, 65, 64, 128, 0.1
 QUICK_SHORTER = 5  # --quick divides the sequence length by this
@@ -137,12 +137,7 @@ def numpy_floor(quick=False, seq=SEQ):
             w -= LR * gw
         return loss
 
-    def run():
-        for ids, targets in batches:
-            loss = step(ids, targets)
-        return loss
-
-    return run
+    return floor_loop(step, batches)
 
 
 ENGINES = {"kissgrad": kissgrad, "numpy": numpy_floor, "pytorch": pytorch}

@@ -76,15 +76,10 @@ def page_data(structure, depth, title, show_data=False):
     view = View(structure, None, PAGE_MAX_NODES)
     kept = [v[1] for v in view.vertices]
     ids = {i: k for k, i in enumerate(kept)}
-    low, high = scale.LOG10_RANGE
     return {"title": title, "depth": depth,
             "nodes": [_node(structure, i, ids, show_data) for i in kept],
             "groups": [_group(structure, g) for g in structure.groups.values()],
-            "scale": {"low": low, "high": high, "palette": scale.PALETTE,
-                      "zero": scale.ZERO_COLOUR, "none": scale.NO_GRAD_COLOUR,
-                      "nonfinite": scale.NONFINITE_COLOUR},
-            "legend": scale.swatches(), "legendTitle": scale.SCALE_TITLE,
-            "legendHint": scale.SCALE_HINT,
+            **scale.page_fields(),
             "legendShapes": "bold box: parameter · dashed box: constant/input · double border: "
                             "output · grey box: a collapsed module or time step (click it), the "
                             "gradient at its inputs | outputs · dashed grey edge: no gradient",
@@ -100,4 +95,4 @@ def build_page(structure, depth, title, show_data=False):
             .replace("/*TITLE*/", html.escape(title))
             .replace("/*CSS*/", _asset("page.css"))
             .replace("/*DATA*/", data)
-            .replace("/*JS*/", _asset("page.js")))
+            .replace("/*JS*/", scale.script() + _asset("page.js")))

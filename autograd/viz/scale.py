@@ -7,9 +7,11 @@ range are clamped. Three cases are not norms and get colours of their own, never
 from the scale: exact zero (grey), no gradient at all (white) and NaN/Inf (magenta).
 """
 import math
+import os
 
 __all__ = ["LOG10_RANGE", "PALETTE", "ZERO_COLOUR", "NO_GRAD_COLOUR", "NONFINITE_COLOUR",
-           "colour_of", "stats_colour", "font_on", "swatches", "rgb", "SCALE_TITLE", "SCALE_HINT"]
+           "colour_of", "stats_colour", "font_on", "swatches", "rgb", "SCALE_TITLE", "SCALE_HINT",
+           "page_fields", "script"]
 
 LOG10_RANGE = (-10.0, 6.0)
 """The scale covers gradient norms 1e-10 .. 1e6; norms outside it are clamped to its ends."""
@@ -70,3 +72,19 @@ def swatches():
     pairs = [(colour_of(10.0 ** e), f"1e{e:+d}") for e in range(low, high + 1, 2)]
     return pairs + [(ZERO_COLOUR, "exactly 0"), (NONFINITE_COLOUR, "NaN/Inf"),
                     (NO_GRAD_COLOUR, "no grad")]
+
+
+def page_fields():
+    """What a page's script needs of the scale (``scale.js``'s ``kgColourScale`` takes
+    ``scale``) and its legend, as JSON-ready fields."""
+    low, high = LOG10_RANGE
+    return {"scale": {"low": low, "high": high, "palette": PALETTE, "zero": ZERO_COLOUR,
+                      "none": NO_GRAD_COLOUR, "nonfinite": NONFINITE_COLOUR},
+            "legend": swatches(), "legendTitle": SCALE_TITLE, "legendHint": SCALE_HINT}
+
+
+def script():
+    """``scale.js``: the scale's colour arithmetic in JavaScript, for a page to inline."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scale.js")
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()

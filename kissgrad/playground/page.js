@@ -13,27 +13,7 @@
   }
   let state = null, shownConfig = "", structure = "", requestError = null, connectionError = null;
 
-  // the shared gradient colour scale (autograd/viz/scale.py's colour_of, byte for byte)
-  function colourOf(norm) {
-    const s = OPT.scale;
-    if (norm === null || norm === undefined) return s.none;
-    if (!isFinite(norm)) return s.nonfinite;
-    if (norm <= 0) return s.zero;
-    const p = s.palette, n = p.length - 1;
-    const level = Math.min(Math.max(Math.log10(norm), s.low), s.high);
-    const t = (level - s.low) / (s.high - s.low) * n;
-    const i = Math.min(Math.floor(t), n - 1);
-    let out = "#";
-    for (const k of [1, 3, 5]) {
-      const a = parseInt(p[i].slice(k, k + 2), 16), b = parseInt(p[i + 1].slice(k, k + 2), 16);
-      out += Math.floor(a * (i + 1 - t) + b * (t - i) + 0.5).toString(16).padStart(2, "0");
-    }
-    return out;
-  }
-  function fontOn(colour) {  // white on dark fills, black on light ones (scale.py's font_on)
-    const [r, g, b] = [1, 3, 5].map(k => parseInt(colour.slice(k, k + 2), 16) / 255);
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5 ? "white" : "black";
-  }
+  const {colourOf, fontOn} = kgColourScale(OPT.scale);  // autograd/viz/scale.js, shared
   function heat(v) {  // a value in [-1, 1] as [r, g, b]: orange, grey-white, blue
     const t = Math.min(Math.abs(v), 1), end = v < 0 ? NEG : POS;
     return MID.map((m, k) => Math.round(m + (end[k] - m) * t));

@@ -318,17 +318,11 @@ class Handler(BaseHTTPRequestHandler):
 
 def options():
     """The choices the page offers, the defaults, and the shared gradient colour scale."""
-    low, high = scale.LOG10_RANGE
     return {"datasets": list(datasets.DATASETS), "classification": list(datasets.CLASSIFICATION),
             "features": list(datasets.FEATURES), "activations": list(ACTIVATIONS),
             "optimizers": list(OPTIMIZERS), "regularizations": list(REGULARIZATIONS),
             "maxLayers": MAX_LAYERS, "maxNeurons": MAX_NEURONS, "defaults": DEFAULTS,
-            "extent": datasets.EXTENT,
-            "scale": {"low": low, "high": high, "palette": scale.PALETTE,
-                      "zero": scale.ZERO_COLOUR, "none": scale.NO_GRAD_COLOUR,
-                      "nonfinite": scale.NONFINITE_COLOUR},
-            "legend": scale.swatches(), "legendTitle": scale.SCALE_TITLE,
-            "legendHint": scale.SCALE_HINT}
+            "extent": datasets.EXTENT, **scale.page_fields()}
 
 
 def _asset(name):
@@ -342,7 +336,7 @@ def page():
     data = json.dumps(options(), separators=(",", ":")).replace("</", "<\\/")
     return (_asset("page.html").replace("/*TITLE*/", html.escape("kissgrad playground"))
             .replace("/*CSS*/", _asset("page.css")).replace("/*DATA*/", data)
-            .replace("/*JS*/", _asset("page.js")))
+            .replace("/*JS*/", scale.script() + _asset("page.js")))
 
 
 def make_server(host="127.0.0.1", port=8000, **kwargs):
