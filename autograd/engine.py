@@ -1,7 +1,8 @@
-"""The engine: graph nodes, their topological order, and reverse-mode backward.
+"""The engine: the graph's topological order and reverse-mode backward.
 
-It sees only the node fields ``data grad requires_grad op parents params`` (plus the
-optional hooks and retain-grad flag), so one engine serves the array ``Tensor`` and
+It sees only the node fields ``raw grad requires_grad op parents params saved`` (plus the
+optional hooks and retain-grad flag; ``Node`` is in ``node.py``), so one engine serves the
+array ``Tensor`` and
 the scalar ``Value``. Nodes point at their parents, never at their children or at a
 closure over themselves: a graph has no reference cycle and is freed by reference
 counting as soon as its root is dropped.

@@ -157,7 +157,7 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
     def __init__(self, data, requires_grad=False, dtype=None):
         self.raw = as_array(data, dtype)
         self.grad, self.requires_grad, self.op, self.parents = None, False, None, ()
-        self.params, self._hooks, self._retains_grad = None, None, False
+        self.params, self._hooks, self._retains_grad, self.saved = None, None, False, None
         self._seq = new_sequence_number()
         if requires_grad:
             self.requires_grad_(True)
@@ -607,6 +607,7 @@ class Tensor(ReductionMethods, ShapeMethods, Node):
         """Record an in-place change: this tensor becomes ``compute(its old value)``."""
         old = Tensor._node(self.raw, self.op, self.parents, self.params, self.requires_grad)
         old._seq, old._hooks, old._retains_grad = self._seq, self._hooks, self._retains_grad
+        old.saved = self.saved  # what the old value's op saved for its backward
         new = compute(old)
         self.raw, self.op, self.parents, self.params = new.raw, new.op, new.parents, new.params
         self.requires_grad, self._seq = new.requires_grad, new._seq

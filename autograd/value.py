@@ -69,7 +69,7 @@ class Value(Node):
             raise TypeError(f"Value holds a real number; got {type(data).__name__}")
         self.raw, self.grad, self.requires_grad = float(data), 0.0, bool(requires_grad)
         self.op, self.parents, self.params, self._hooks, self._retains_grad = None, (), None, None, False
-        self._seq = new_sequence_number()
+        self._seq, self.saved = new_sequence_number(), None
         if label:
             self._label = str(label)
 
