@@ -169,11 +169,17 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
     # read once, not per node (reading the class attribute per node cost 1% of a scalar backward)
     kinds = {root.is_array for root in roots}
     is_array, mixed_kinds = True in kinds, len(kinds) > 1
+    # gradient buffers the engine allocated for ops that accumulate (getitem): only these are
+    # written in place; others may be a user's array or shared by two edges (add's g, g)
+    owned = {}
+    accumulating = not create_graph and observer is None and not checking
     try:
         for node in reversed(order):
             g = pop(id(node), None)
             if g is None:
                 continue
+            if owned:
+                owned.pop(id(node), None)
             if node._hooks:
                 g = _run_hooks(node, g, create_graph)
             if observer is not None:
@@ -201,6 +207,9 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
                     grads = op.backward(g, node.raw, parents[0].raw)
                 else:
                     grads = _call_rule(node, g, create_graph)
+            elif op.accumulate is not None and accumulating:
+                _accumulate_into_parent(node, g, pending, owned)
+                grads = ()
             else:
                 grads = _call_rule(node, g, create_graph)
             if checking:
@@ -226,6 +235,24 @@ def backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=N
         GRAD_MODE.enabled = previous_mode
     _check_nothing_left(pending)
     return captured
+
+
+def _accumulate_into_parent(node, g, pending, owned):
+    """Add ``g`` into the gradient pending for the node's one parent through ``op.accumulate``,
+    in place in a buffer of the parent's shape that the engine allocated (once per parent)."""
+    if node.params is RELEASED:
+        raise RuntimeError(_RELEASED_MESSAGE)
+    parent = node.parents[0]
+    if not parent.requires_grad:
+        return
+    key = id(parent)
+    previous = pending.get(key)
+    buffer = owned.get(key)
+    if buffer is None or buffer is not previous or np.result_type(buffer, g) != buffer.dtype:
+        dtype = g.dtype if previous is None else np.result_type(previous, g)
+        buffer = np.zeros(parent.raw.shape, dtype) if previous is None else np.array(previous, dtype)
+        pending[key] = owned[key] = buffer
+    node.op.accumulate(buffer, g, **node.params)
 
 
 class _InPlace:

@@ -31,10 +31,15 @@ class Op:
     """
 
     __slots__ = ("name", "forward", "scalar", "backward", "rules", "promotes", "saves",
-                 "forward_saving", "simple")
+                 "forward_saving", "simple", "accumulate")
 
-    def __init__(self, name, forward, scalar, backward, promotes=None, saves=False):
+    def __init__(self, name, forward, scalar, backward, promotes=None, saves=False,
+                 accumulate=None):
         self.name, self.scalar = name, scalar
+        # a one-input op whose gradient is g added at some positions of zeros of x's shape
+        # (getitem) may give ``accumulate(buffer, g, **params)``, adding g into ``buffer`` in
+        # place: on raw data the engine then passes the gradient it is summing for x
+        self.accumulate = accumulate
         # how a Tensor's operands of different dtypes meet (PyTorch's rules, autograd.dtypes):
         # None: as they are; "common": cast to their promoted dtype; "float": that, and
         # integers become float32 (true division, exp of an int tensor)
@@ -77,7 +82,7 @@ def _output_of(forward):
     return output
 
 
-def op(name, forward, scalar, backward, promotes=None, saves=False):
+def op(name, forward, scalar, backward, promotes=None, saves=False, accumulate=None):
     """Return a new ``Op``; ``scalar`` may be None for array-only ops.
 
     ``backward`` is one rule returning a gradient per input, or a tuple of rules, one per
@@ -86,13 +91,15 @@ def op(name, forward, scalar, backward, promotes=None, saves=False):
     reuses (conv2d's im2col columns, max pooling's winners); the node keeps ``saved`` and
     the rule gets it as ``saved=`` (None where there is none: a rule must then compute
     what it needs, as under gradcheck's per-op checks). Scalar forwards save nothing.
+    ``accumulate``: see ``Op`` (getitem's; the rule stays the gradient's definition for
+    create_graph, and ``accumulate`` must add exactly what the rule's result would).
 
     Example (a custom op, e.g. to try ``gradcheck`` on)::
 
         CUBE = op("cube", lambda x: x ** 3, lambda x: x ** 3, lambda g, out, x: (g * 3 * x * x,))
         y = CUBE(t)
     """
-    return Op(name, forward, scalar, backward, promotes, saves)
+    return Op(name, forward, scalar, backward, promotes, saves, accumulate)
 
 
 NO_PARAMS = {}
@@ -161,16 +168,24 @@ def selects_repeats(index):
     return any(isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in items)
 
 
-def scatter_add_forward(g, shape, index):
-    """Zeros of ``shape`` with ``g`` added at ``index``; repeated indices accumulate."""
-    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and len(shape):
-        return scatter_add_rows(g, index, shape)  # rows picked by one array (Embedding): a kernel
-    out = np.zeros(shape, dtype=g.dtype)
+def scatter_add_into(out, g, index):
+    """``out`` with ``g`` added at ``out[index]`` in place; repeated indices accumulate.
+
+    The one definition of getitem's gradient: ``scatter_add`` runs it on zeros, and the
+    engine on the gradient it is accumulating for getitem's input (``Op.accumulate``).
+    """
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and out.ndim:
+        return scatter_add_rows(g, index, out.shape, out)  # rows picked by one array: a kernel
     if selects_repeats(index):
         np.add.at(out, index, g)
     else:
-        out[index] = g
+        out[index] += g
     return out
+
+
+def scatter_add_forward(g, shape, index):
+    """Zeros of ``shape`` with ``g`` added at ``index``; repeated indices accumulate."""
+    return scatter_add_into(np.zeros(shape, dtype=g.dtype), g, index)
 
 
 def scalar_sigmoid(x):
@@ -538,8 +553,11 @@ BROADCAST_TO = op("broadcast_to", lambda x, shape: np.broadcast_to(x, shape), No
                   lambda g, out, x, shape: (SUM_TO(g, shape=x.shape),))
 SUM_TO = op("sum_to", sum_to_shape, None,
             lambda g, out, x, shape: (BROADCAST_TO(g, shape=x.shape),))
+# on raw data the engine adds getitem's gradient straight into the one it is summing for x
+# (``accumulate``): T slices x[:, t] cost O(T) in backward, not T zero arrays of x's size
 GETITEM = op("getitem", lambda x, index: x[index], None,
-             lambda g, out, x, index: (SCATTER_ADD(g, shape=x.shape, index=index),))
+             lambda g, out, x, index: (SCATTER_ADD(g, shape=x.shape, index=index),),
+             accumulate=scatter_add_into)
 SCATTER_ADD = op("scatter_add", scatter_add_forward, None,
                  lambda g, out, x, shape, index: (GETITEM(g, index=index),))
 

@@ -46,8 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # 30% slower for a while, for every engine alike, so the longer workloads get more
 # repetitions to steady their medians
 REPS = {"mlp_epoch": (2, 25), "cnn_step": (2, 20), "small_ops": (5, 40), "scalar_mlp": (1, 8),
-        "lstm_step": (2, 15), "rnn_charlm": (2, 15), "rnn_seq": (1, 10), "cnn_large": (1, 12),
-        "mlp_bn": (2, 15), "hvp": (2, 15), "mlp_sweep": (1, 10)}
+        "lstm_step": (2, 15), "rnn_charlm": (2, 15), "rnn_seq": (1, 10), "slice_seq": (1, 8),
+        "cnn_large": (1, 12), "mlp_bn": (2, 15), "hvp": (2, 15), "mlp_sweep": (1, 10)}
 QUICK_REPS = (1, 2)
 # idle seconds before each repetition: BLAS and OpenMP threads spin for a while after their
 # last job, and on 2 cores the spinning threads of the engine that just ran slowed the next

@@ -27,7 +27,7 @@ import time
 from . import common  # noqa: F401  (sets the thread limits before any workload loads NumPy)
 
 WORKLOADS = ("mlp_epoch", "cnn_step", "small_ops", "scalar_mlp", "lstm_step", "rnn_charlm",
-             "rnn_seq", "cnn_large", "mlp_bn", "hvp", "mlp_sweep")
+             "rnn_seq", "slice_seq", "cnn_large", "mlp_bn", "hvp", "mlp_sweep")
 
 
 def load(workload):

@@ -18,11 +18,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # section names of a quick run, in order: a sweep reports one section per quick point
 SECTIONS = ("mlp_epoch", "cnn_step", "small_ops", "scalar_mlp", "lstm_step", "rnn_charlm",
-            "rnn_seq/seq50", "rnn_seq/seq100", "cnn_large", "mlp_bn", "hvp", "mlp_sweep/h32_b1",
-            "mlp_sweep/h256_b64")
+            "rnn_seq/seq50", "rnn_seq/seq100", "slice_seq/seq50", "slice_seq/seq100", "cnn_large",
+            "mlp_bn", "hvp", "mlp_sweep/h32_b1", "mlp_sweep/h256_b64")
 WITH_FLOOR = ["kissgrad", "numpy"]
 ALWAYS = {name: WITH_FLOOR for name in SECTIONS}
-ALWAYS.update({"cnn_step": ["kissgrad", "kissgrad-numpy", "numpy"], "hvp": ["kissgrad"]})
+ALWAYS.update({"cnn_step": ["kissgrad", "kissgrad-numpy", "numpy"], "hvp": ["kissgrad"],
+               "slice_seq/seq50": ["kissgrad"], "slice_seq/seq100": ["kissgrad"]})
 OPTIONAL = [(name, "pytorch") for name in SECTIONS if name != "scalar_mlp"]
 OPTIONAL.append(("scalar_mlp", "micrograd"))
 MODULES = {"pytorch": "torch", "micrograd": "micrograd"}

@@ -79,7 +79,8 @@ def _xent_bwd_args(rng, dtype, x_shape, *_):
 def _scatter_args(rng, dtype, x_shape, *_):
     rows = x_shape[2]
     index = rng.integers(0, rows, size=x_shape[0] * x_shape[3])  # repeats on purpose
-    return rng.standard_normal((index.size, x_shape[1])).astype(dtype), index, rows
+    out = rng.standard_normal((rows, x_shape[1])).astype(dtype)  # added into, as the engine does
+    return out, rng.standard_normal((index.size, x_shape[1])).astype(dtype), index
 
 
 def _relu_args(rng, dtype, x_shape, *_):

@@ -9,15 +9,13 @@ from ._backend import _pick
 
 # --- scatter-add of rows (backward of x[index] and of Embedding) ------------------------
 
-def _scatter_add_rows_loops(g, index, rows):
-    out = np.zeros((rows, g.shape[1]), dtype=g.dtype)
+def _scatter_add_rows_loops(out, g, index):
     for k in range(index.shape[0]):  # serial: repeated indices add into the same row
         out[index[k]] += g[k]
     return out
 
 
-def _scatter_add_rows_numpy(g, index, rows):
-    out = np.zeros((rows, g.shape[1]), dtype=g.dtype)
+def _scatter_add_rows_numpy(out, g, index):
     np.add.at(out, index, g)
     return out
 
@@ -25,11 +23,14 @@ def _scatter_add_rows_numpy(g, index, rows):
 _scatter_add_rows = _pick(_scatter_add_rows_loops, _scatter_add_rows_numpy)
 
 
-def scatter_add_rows(g, index, shape):
-    """Zeros of ``shape`` with ``g[k]`` added at row ``index[k]``; repeated rows accumulate.
+def scatter_add_rows(g, index, shape, out=None):
+    """``out`` (by default zeros of ``shape``) with ``g[k]`` added at row ``index[k]``, in place;
+    repeated rows accumulate.
 
     ``index`` is an integer array (any shape, entries in [-shape[0], shape[0])) and
-    ``g`` has shape ``index.shape + shape[1:]``: the gradient of ``x[index]``.
+    ``g`` has shape ``index.shape + shape[1:]``: the gradient of ``x[index]``. The engine
+    passes ``out``, the gradient it is already accumulating for ``x``, so that many
+    lookups of one table (an Embedding over a long sequence) add into one buffer.
     """
     rows = shape[0]
     flat = np.asarray(index, dtype=np.int64).reshape(-1)
@@ -37,4 +38,7 @@ def scatter_add_rows(g, index, shape):
         raise IndexError(f"index out of range for {rows} rows")
     flat = np.where(flat < 0, flat + rows, flat)  # negative rows count from the end
     g2 = np.ascontiguousarray(g).reshape(flat.size, int(np.prod(shape[1:], dtype=np.int64)))
-    return _scatter_add_rows(g2, flat, rows).reshape(shape)
+    if out is None:
+        out = np.zeros(shape, dtype=g.dtype)
+    _scatter_add_rows(out.reshape(rows, -1), g2.astype(out.dtype, copy=False), flat)
+    return out
