@@ -13,9 +13,17 @@ conv2d, pooling) is an op of its own, whose forward may call the kernel and whos
 gives the next order, so each derivative is written once and no rule branches on the
 kind of ``g``. What a forward saves for its backward goes in the node's ``saved`` slot
 (``op(..., saves=True)``), never in params. ``autograd.op_table`` gathers the table.
+
+It is one file over the ~400-line guideline because it is one table whose rules are written
+with each other's entries (SIN's rule calls COS and COS's calls SIN; SUM and SUM_BACKWARD
+are each other's rule), read top to bottom; the fused ops that earn an entry for speed
+live in nn_ops.py and conv_ops.py.
 """
 import math
 import operator
+import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -208,6 +216,22 @@ MUL = op("mul", np.multiply, operator.mul, lambda g, out, x, y: (g * y, g * x), 
 # d(x/y)/dy = -x/y^2 = -out/y
 DIV = op("div", np.divide, operator.truediv, lambda g, out, x, y: (g / y, -g * out / y), "float")
 NEG = op("neg", np.negative, operator.neg, lambda g, out, x: (-g,))
+def _warn_scalar(name, x, result, what=None):
+    """NumPy's RuntimeWarning for a float that leaves a function's domain: not silent."""
+    what = what or ("divide by zero" if math.isinf(result) else "invalid value")
+    warnings.warn(f"{what} encountered in {name} (of the Value {x!r}): the result is {result}",
+                  RuntimeWarning, stacklevel=_user_stack_level())
+    return result
+
+
+def _user_stack_level():
+    """The ``stacklevel`` of the first caller outside this package (the user's line)."""
+    package, frame, level = os.path.dirname(__file__), sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _scalar_pow(x, exponent):
     """``x ** exponent`` for Python floats as NumPy gives it: inf (signed as the limit) for
     0 to a negative power and nan for a negative base with a fractional exponent, where
@@ -217,8 +241,26 @@ def _scalar_pow(x, exponent):
     except (ValueError, ZeroDivisionError):
         if x == 0:
             odd = float(exponent).is_integer() and int(exponent) % 2 == 1
-            return math.copysign(math.inf, x) if odd else math.inf
-        return math.nan
+            return _warn_scalar("power", x, math.copysign(math.inf, x) if odd else math.inf)
+        return _warn_scalar("power", x, math.nan)
+    except OverflowError:
+        negative = x < 0 and float(exponent).is_integer() and int(exponent) % 2 == 1
+        return _warn_scalar("power", x, -math.inf if negative else math.inf, "overflow")
+
+
+def _numpy_like(function, edge=0.0, at_edge=math.nan):
+    """``function`` of a float as NumPy gives it where ``math`` raises: inf on overflow,
+    ``at_edge`` at the domain's ``edge`` (log(0) = -inf), nan outside it, with NumPy's warning."""
+    def scalar(x):
+        try:
+            return function(x)
+        except OverflowError:
+            return _warn_scalar(function.__name__, x, math.inf, "overflow")
+        except ValueError:
+            return _warn_scalar(function.__name__, x, at_edge if x == edge else math.nan)
+
+    scalar.__name__ = scalar.__qualname__ = function.__name__
+    return scalar
 
 
 def _power(x, exponent):
@@ -317,12 +359,13 @@ WHERE = op("where", lambda x, y, condition: np.where(condition, x, y), None,
 
 # --- elementwise functions ----------------------------------------------------------
 
-EXP = op("exp", np.exp, math.exp, lambda g, out, x: (g * out,), "float")
-LOG = op("log", np.log, math.log, lambda g, out, x: (g / x,), "float")
+EXP = op("exp", np.exp, _numpy_like(math.exp), lambda g, out, x: (g * out,), "float")
+LOG = op("log", np.log, _numpy_like(math.log, 0.0, -math.inf), lambda g, out, x: (g / x,), "float")
 # log1p and expm1 earn entries for precision: log(1 + x) loses x's digits when |x| is tiny
-LOG1P = op("log1p", np.log1p, math.log1p, lambda g, out, x: (g / (x + 1),), "float")
-EXPM1 = op("expm1", np.expm1, math.expm1, lambda g, out, x: (g * (out + 1),), "float")
-SQRT = op("sqrt", np.sqrt, math.sqrt, lambda g, out, x: (g / (out * 2),), "float")
+LOG1P = op("log1p", np.log1p, _numpy_like(math.log1p, -1.0, -math.inf),
+           lambda g, out, x: (g / (x + 1),), "float")
+EXPM1 = op("expm1", np.expm1, _numpy_like(math.expm1), lambda g, out, x: (g * (out + 1),), "float")
+SQRT = op("sqrt", np.sqrt, _numpy_like(math.sqrt), lambda g, out, x: (g / (out * 2),), "float")
 # |x| gets subgradient 0 at x = 0
 ABS = op("abs", np.abs, abs, lambda g, out, x: (g * sign_like(x),))
 SIN = op("sin", np.sin, math.sin, lambda g, out, x: (g * COS(x),), "float")
