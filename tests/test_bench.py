@@ -109,3 +109,13 @@ def test_targets_memory_and_compile_time_are_reported(results):
         row = results["numba_compile"][label]
         assert row["backend"] and _finite(row["import_s"], row["total_overhead_s"])
         assert _finite(row["cnn_step"]["first_s"], row["mlp_epoch"]["steady_s"])
+
+
+def test_the_readme_table_has_a_row_per_section(results):
+    from bench.markdown import table, targets
+
+    rows = table(results)
+    assert len(rows) == 2 + len(SECTIONS)
+    for name, row in zip(SECTIONS, rows[2:]):
+        assert row.startswith(f"| {name} (")
+    assert all(line.startswith("|") for line in targets(results))
