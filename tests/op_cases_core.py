@@ -4,7 +4,7 @@ Shapes cover 0-d tensors and broadcasting pairs; reductions cover ``axis=None``,
 ints, negative ints, tuples and ``keepdims``. Inputs are drawn uniformly from
 ``domain``, so ties (max/min, maximum/minimum) and kinks (abs, relu, clip) are
 almost surely more than the finite-difference step away; the tie rules have their
-own tests in ``test_tensor_api.py``. Piecewise-linear ops keep ``twice=True``: their
+own tests in ``test_tensor_api_math.py``. Piecewise-linear ops keep ``twice=True``: their
 second derivative is 0 on both sides, and gradgradcheck still checks that their
 rules run under ``create_graph=True`` and record nothing wrong.
 """
