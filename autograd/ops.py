@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from .kernels import relu_backward, scatter_add_rows, tanh_backward
+from .kernels import relu_backward, scatter_add_rows, sigmoid, tanh_backward
 from .node import Node
 
 
@@ -203,9 +203,9 @@ def scalar_sigmoid(x):
 
 
 def array_sigmoid(x):
-    """Logistic function of an array, precise for large negative x (where 1 + tanh(x/2) is 0)."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    """Logistic function of an array, precise for large negative x (where 1 + tanh(x/2) is 0):
+    one pass of a kernel taking exp(-|x|) once (``kernels.elementwise.sigmoid``)."""
+    return sigmoid(x)
 
 
 # --- arithmetic ---------------------------------------------------------------------

@@ -14,8 +14,9 @@ import warnings
 
 import numpy as np
 
-from autograd import Tensor, as_tensor, nn_ops, where
+from autograd import Tensor, as_tensor, nn_ops, norm_ops, where
 from autograd.conv_ops import avg_pool2d, conv2d, max_pool2d  # noqa: F401  (re-exported)
+from autograd.kernels.normalization import norm_stats
 from autograd.ops import CAST
 from autograd.random import default_generator
 
@@ -155,20 +156,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 # --- normalisation ------------------------------------------------------------------------
 
 
-def _normalized(input, axes, eps):
-    """``((x - mean) / sqrt(var + eps), mean, var)`` over ``axes``, the variance biased."""
-    mean = input.mean(dim=axes, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dim=axes, keepdim=True)
-    return centered / (var + eps).sqrt(), mean, var
+def _scale_and_shift(input, weight, bias, shape):
+    """``weight`` and ``bias`` as Tensors of ``input``'s dtype; ones and zeros where missing."""
+    def as_input_dtype(t, fill):
+        if t is None:
+            return Tensor(np.full(shape, fill, dtype=input.dtype))
+        t = as_tensor(t).reshape(shape)
+        return t if t.dtype == input.dtype else t.to(input.dtype)
 
-
-def _affine(out, weight, bias, shape):
-    if weight is not None:
-        out = out * as_tensor(weight).reshape(shape)
-    if bias is not None:
-        out = out + as_tensor(bias).reshape(shape)
-    return out
+    return as_input_dtype(weight, 1.0), as_input_dtype(bias, 0.0)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -178,27 +174,49 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     In training the batch's biased variance normalises and ``running_mean``/``running_var``
     Tensors (if given) are updated in place, the variance unbiased, as in PyTorch:
     ``running = (1 - momentum) * running + momentum * batch``. Otherwise the running
-    statistics normalise (ValueError if there are none).
+    statistics normalise (ValueError if there are none). Training is one fused op,
+    ``batch_norm`` (``autograd.norm_ops``).
     """
     input = _float_tensor(input)
     if input.ndim < 2:
         raise ValueError(f"batch_norm expects input (N, C, *), got shape {input.shape}")
-    axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, -1) + (1,) * (input.ndim - 2)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not "
                              "training")
-        out = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
-        return _affine(out, weight, bias, shape)
-    count = input.raw.size // input.shape[1]
+        return _running_affine(input, as_tensor(running_mean), as_tensor(running_var), weight,
+                               bias, eps, shape)
+    count = input.raw.size // input.shape[1] if input.shape[1] else 0
     if count <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, "
                          f"got input of shape {input.shape}")
-    out, mean, var = _normalized(input, axes, eps)
+    weight, bias = _scale_and_shift(input, weight, bias, (input.shape[1],))
+    out = norm_ops.BATCH_NORM(input, weight, bias, eps=eps)
     if running_mean is not None:
-        _update_running(running_mean, running_var, mean.raw, var.raw, count, momentum)
-    return _affine(out, weight, bias, shape)
+        saved = out.saved  # (mean, invstd, var) when the node was recorded
+        if saved is None:
+            saved = _batch_stats(input.raw, eps)
+        _update_running(running_mean, running_var, saved[0], saved[2], count, momentum)
+    return out
+
+
+def _running_affine(input, running_mean, running_var, weight, bias, eps, shape):
+    """Eval mode: ``input * scale + shift`` with per-channel ``scale = weight / sqrt(var + eps)``
+    and ``shift = bias - mean * scale``, so two ops run over the input, not four."""
+    scale = 1.0 / (running_var + eps).sqrt()
+    if weight is not None:
+        scale = scale * as_tensor(weight).reshape(-1)
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + as_tensor(bias).reshape(-1)
+    return input * scale.reshape(shape) + shift.reshape(shape)
+
+
+def _batch_stats(x, eps):
+    """``(mean, invstd, var)`` per channel of ``x`` (N, C, *), as the fused op saves them."""
+    mean, var, invstd = norm_stats(x.reshape(x.shape[0], x.shape[1], -1), eps)
+    return mean, invstd, var
 
 
 def _update_running(running_mean, running_var, mean, var, count, momentum):
@@ -211,14 +229,15 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dims (biased variance), scale and shift.
 
     Shape: input ``(*, *normalized_shape)``; ``weight`` and ``bias`` of ``normalized_shape``.
+    One fused op, ``layer_norm`` (``autograd.norm_ops``).
     """
     input = _float_tensor(input)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
         raise ValueError(f"layer_norm: normalized_shape={list(shape)} expects input of shape "
                          f"[*, {', '.join(map(str, shape))}], got {input.shape}")
-    axes = tuple(range(input.ndim - len(shape), input.ndim))
-    return _affine(_normalized(input, axes, eps)[0], weight, bias, shape)
+    weight, bias = _scale_and_shift(input, weight, bias, shape)
+    return norm_ops.LAYER_NORM(input, weight, bias, eps=eps, dims=len(shape))
 
 # --- activations ------------------------------------------------------------------------
 

@@ -1,4 +1,7 @@
-"""BatchNorm1d, BatchNorm2d (running statistics for eval) and LayerNorm, as PyTorch's."""
+"""BatchNorm1d, BatchNorm2d (running statistics for eval) and LayerNorm, as PyTorch's.
+
+Training-mode batch norm and layer norm are one fused op each (``autograd.norm_ops``).
+"""
 import numpy as np
 
 from autograd import Tensor, as_tensor

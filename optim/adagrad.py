@@ -1,6 +1,8 @@
 """Adagrad: per-coordinate step sizes shrinking with the sum of squared gradients."""
 import numpy as np
 
+from autograd.kernels.optimizers import adagrad_step_
+
 from .optimizer import Optimizer, check_nonnegative, decayed
 
 
@@ -33,5 +35,4 @@ class Adagrad(Optimizer):
         state["step"] += 1
         g = decayed(w, g, group)
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        state["sum"] += g * g
-        w -= lr * g / (np.sqrt(state["sum"]) + group["eps"])
+        adagrad_step_(w, g, state["sum"], lr=lr, eps=group["eps"])  # one pass

@@ -1,5 +1,5 @@
 """Adam and AdamW: bias-corrected first and second moment estimates."""
-import numpy as np
+from autograd.kernels.optimizers import adam_step_
 
 from .optimizer import Optimizer, buffer, check_betas, check_nonnegative, decayed
 
@@ -48,12 +48,11 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         g = decayed(w, g, group)
         t = state["step"] = state.get("step", 0) + 1
-        m, v = moments(g, state, group, w)
-        if group["amsgrad"]:
-            v = np.maximum(buffer(state, "max_exp_avg_sq", w), v, out=state["max_exp_avg_sq"])
-        m_hat = m / (1 - beta1**t)
-        v_hat = v / (1 - beta2**t)
-        w -= group["lr"] * m_hat / (np.sqrt(v_hat) + group["eps"])
+        m, v = buffer(state, "exp_avg", w), buffer(state, "exp_avg_sq", w)
+        v_max = buffer(state, "max_exp_avg_sq", w) if group["amsgrad"] else None
+        # moments() and the step below in one pass over the weight and its buffers
+        adam_step_(w, g, m, v, v_max, beta1=beta1, beta2=beta2, lr=group["lr"],
+                   eps=group["eps"], step=t)
 
 
 class AdamW(Adam):

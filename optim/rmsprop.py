@@ -1,5 +1,5 @@
 """RMSprop: steps scaled by a running average of squared gradients."""
-import numpy as np
+from autograd.kernels.optimizers import rmsprop_step_
 
 from .optimizer import Optimizer, buffer, check_nonnegative, decayed
 
@@ -26,21 +26,9 @@ class RMSprop(Optimizer):
 
     def _update(self, w, g, state, group):
         state["step"] = state.get("step", 0) + 1
-        alpha = group["alpha"]
         g = decayed(w, g, group)
         v = buffer(state, "square_avg", w)
-        v *= alpha
-        v += (1 - alpha) * g * g
-        if group["centered"]:
-            a = buffer(state, "grad_avg", w)
-            a *= alpha
-            a += (1 - alpha) * g
-            v = v - a * a
-        d = np.sqrt(v) + group["eps"]
-        if group["momentum"] > 0:
-            b = buffer(state, "momentum_buffer", w)
-            b *= group["momentum"]
-            b += g / d
-            w -= group["lr"] * b
-        else:
-            w -= group["lr"] * g / d
+        a = buffer(state, "grad_avg", w) if group["centered"] else None
+        b = buffer(state, "momentum_buffer", w) if group["momentum"] > 0 else None
+        rmsprop_step_(w, g, v, a, b, alpha=group["alpha"], lr=group["lr"], eps=group["eps"],
+                      momentum=group["momentum"])  # one pass

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_norm_fused import KERNEL_ARGS as NORM_KERNEL_ARGS
+from test_optim_kernels import KERNEL_ARGS as OPTIMIZER_KERNEL_ARGS
 
 from autograd import conv_ops as C
 from autograd import gradcheck, nn_ops, randn
@@ -114,6 +116,8 @@ ARGS = {
     "softmax_xent_bwd": _xent_bwd_args,
     "scatter_add_rows": _scatter_args,
 }
+ARGS.update(NORM_KERNEL_ARGS)
+ARGS.update(OPTIMIZER_KERNEL_ARGS)
 
 
 def test_every_kernel_has_arguments_here():

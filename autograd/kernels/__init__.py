@@ -22,8 +22,9 @@ The package re-exports every public name; the code lives in submodules:
 ``_backend`` (``KISSGRAD_KERNELS``, the optional Numba import, ``HAVE_NUMBA``,
 ``BACKEND``, ``PAIRS`` and ``_pick``), ``shapes`` (``pair``, output shapes, padding,
 ``window_view``: no kernels), ``conv`` (im2col, col2im and the convolution),
-``pooling`` (max and average pooling), ``elementwise`` (relu and tanh backward, the
-optimizers' in-place ``add_scaled_``),
+``pooling`` (max and average pooling), ``elementwise`` (sigmoid, relu and tanh backward,
+SGD's in-place ``add_scaled_``), ``optimizers`` (one-pass Adam/AdamW, RMSprop and Adagrad
+updates), ``normalization`` (batch and layer norm statistics, forward and backward),
 ``softmax`` (softmax cross-entropy) and ``scatter`` (``scatter_add_rows``).
 """
 from ._backend import BACKEND, HAVE_NUMBA, KERNELS, PAIRS
@@ -34,7 +35,9 @@ from .conv import (
     conv2d_nchw_forward,
     im2col_nchw,
 )
-from .elementwise import add_scaled_, relu_backward, tanh_backward
+from .elementwise import add_scaled_, relu_backward, sigmoid, tanh_backward
+from .normalization import norm_backward_input, norm_backward_weight, norm_forward, norm_stats
+from .optimizers import adagrad_step_, adam_step_, rmsprop_step_
 from .pooling import (
     avgpool2d_nchw_backward,
     avgpool2d_nchw_forward,
@@ -48,6 +51,14 @@ from .shapes import conv2d_output_shape, pair, pool_output_shape, window_view
 from .softmax import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 
 __all__ = [
+    "rmsprop_step_",
+    "adam_step_",
+    "adagrad_step_",
+    "norm_stats",
+    "norm_forward",
+    "norm_backward_weight",
+    "norm_backward_input",
+    "sigmoid",
     "BACKEND",
     "HAVE_NUMBA",
     "KERNELS",

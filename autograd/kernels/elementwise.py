@@ -1,4 +1,5 @@
-"""Elementwise kernels: the input gradients of relu and tanh, and the optimizers' in-place update.
+"""Elementwise kernels: the input gradients of relu and tanh, the optimizers' in-place update and
+the logistic function.
 
 Each is a pair of jitted loops over flat arrays and a NumPy twin; the wrappers fall
 back to the twin's broadcasting and dtype promotion when the shapes or dtypes differ.
@@ -85,3 +86,46 @@ def add_scaled_(target, alpha, x):
     else:  # broadcasting, mixed dtypes or strided arrays: NumPy's rules
         target += alpha * x
     return target
+
+
+# --- the logistic function ---------------------------------------------------------------
+# exp(-|x|) never overflows, and x < 0 divides e by 1 + e instead of taking 1 - 1 / (1 + e),
+# so large negative x keeps its digits (sigmoid(-100) is 3.7e-44, not 0). The loops take
+# one exp per element and pick the numerator without a branch; NumPy evaluated both
+# quotients over the whole array and then chose (float32, 131k elements: 0.40 ms against
+# 1.4 ms). Their exp is not NumPy's: results differ from the twin's by up to 3 ulp in
+# float32 (on 131k normal samples of std 5 the twin was within 3.3 ulp of the exact value,
+# the loops within 2.2). The twin is the former np.where formula, bit for bit.
+
+def _sigmoid_loops(x, out, one):
+    for i in range(x.size):
+        v = x[i]
+        e = np.exp(-abs(v))
+        out[i] = (one if v >= 0 else e) / (one + e)
+    return out
+
+
+def _sigmoid_numpy(x, out, one):
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # exp(-|x|), in place
+    np.divide(np.where(x >= 0, one, e), e + one, out=out)
+    return out
+
+
+_sigmoid = _pick(_sigmoid_loops, _sigmoid_numpy)
+
+
+def sigmoid(x):
+    """Return ``1 / (1 + exp(-x))`` of an array, overflow-safe and precise for large negative x.
+
+    float32 and float64 keep their dtype; other dtypes are computed as NumPy promotes them
+    (integers in float64).
+    """
+    x = np.asarray(x)
+    if x.dtype != np.float32 and x.dtype != np.float64:
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    out = np.empty(x.shape, x.dtype)
+    _sigmoid(x.ravel(), out.reshape(-1), x.dtype.type(1))  # ravel: a view if contiguous
+    return out
