@@ -89,17 +89,18 @@ class Worker:
     """A ``bench.worker`` process for one engine, set up for one workload (and point).
 
     Starting it does not wait: ``ready()`` reads its first answer, so the driver can start
-    all engines of a workload at once and pay for their imports in parallel.
+    all engines of a workload at once and pay for their imports in parallel. ``tree``: the
+    checkout whose bench and kissgrad it runs (``bench.revisions`` passes another revision's).
     """
 
-    def __init__(self, workload, engine, quick, extra_env=None, point=None):
+    def __init__(self, workload, engine, quick, extra_env=None, point=None, tree=ROOT):
         env = dict(os.environ, **(extra_env or {}))
         threads = QUICK_THREADS if quick else common.THREADS
         env.update({name: threads for name in common.THREAD_VARIABLES},
                    KISSGRAD_BENCH_THREADS=threads)
         command = [sys.executable, "-m", "bench.worker", workload, engine]
         command += ["--point", point] * (point is not None) + ["--quick"] * quick
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, text=True,
+        self.process = subprocess.Popen(command, cwd=tree, env=env, text=True,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.hello = None
 
