@@ -4,10 +4,10 @@ The modules are listed here, explicitly: defining or importing an op registers n
 so ``op(...)`` in user code (or a test) never changes the table. The test suite checks
 that every op in ``OPS`` has a gradient-check case in ``tests/op_cases_*.py``.
 """
-from . import conv_ops, nn_ops, norm_ops, ops
+from . import conv_ops, nn_ops, norm_ops, ops, rnn_ops
 from .ops import Op
 
-OP_MODULES = (ops, nn_ops, conv_ops, norm_ops)
+OP_MODULES = (ops, nn_ops, conv_ops, rnn_ops, norm_ops)
 """The modules whose module-level ``Op``s make up the table."""
 
 

@@ -30,6 +30,7 @@ class RowLSTM(nn.Module):
         super().__init__()
         self.steps = steps
         self.lstm = nn.LSTM(28, hidden_size)
+        self.lstm.fused = False  # the unrolled graph, drawn one box per time step
         self.head = nn.Linear(hidden_size, 10)
 
     def forward(self, x):

@@ -1,10 +1,11 @@
 """RNN, LSTM and GRU with PyTorch's constructor, parameters, shapes and equations.
 
-Backprop through time needs no special op: each step is a matmul, a few sigmoids or
-tanhs and slices of the gate pre-activations, so the engine differentiates the unrolled
-graph like any other. Each layer projects its whole input sequence with one ``linear``
-(both biases folded in where the equations allow), then steps through time with one
-``h @ W_hh^T`` per step; the hidden states are joined with one ``stack`` per direction.
+Each layer and direction is two nodes: one ``linear`` projects the whole input sequence
+(both biases folded in where the equations allow), then one fused op
+(``autograd.rnn_ops``: ``lstm_sequence``, ``gru_sequence``, ``rnn_sequence``) runs the
+recurrence over time, one ``h @ W_hh^T`` GEMM and one kernel pass per step, and its
+backward. The step functions (``lstm_cell``, ``gru_cell``, ``rnn_tanh_cell``,
+``rnn_relu_cell``, re-exported here) are the reference those ops are checked against.
 """
 import math
 import warnings
@@ -12,60 +13,20 @@ import warnings
 import numpy as np
 
 from autograd import Tensor, as_tensor, concatenate, stack
+from autograd.rnn_ops import (  # noqa: F401 (the reference cells, re-exported)
+    gru_cell,
+    gru_sequence,
+    lstm_cell,
+    lstm_sequence,
+    reference_sequence,
+    rnn_relu_cell,
+    rnn_sequence,
+    rnn_tanh_cell,
+)
 
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-
-
-def rnn_tanh_cell(xg, hg, state):
-    """``(h,)`` with ``h = tanh(xg + hg)``: xg = x W_ih^T + b_ih (+ b_hh), hg = h W_hh^T."""
-    return ((xg + hg).tanh(),)
-
-
-def rnn_relu_cell(xg, hg, state):
-    """``(h,)`` with ``h = relu(xg + hg)``."""
-    return ((xg + hg).relu(),)
-
-
-def lstm_cell(xg, hg, state):
-    """``(h, c)`` of one LSTM step; gate order is PyTorch's (input, forget, cell, output)::
-
-        i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o),  z = xg + hg
-        c' = f * c + i * g;   h' = o * tanh(c')
-    """
-    z, c = xg + hg, state[1]
-    size = c.shape[-1]
-    i, f, g, o = (z[..., k * size:(k + 1) * size] for k in range(4))
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
-
-
-def gru_cell(xg, hg, state):
-    """``(h,)`` of one GRU step; gate order is PyTorch's (reset, update, new)::
-
-        r = sigmoid(xg_r + hg_r),  z = sigmoid(xg_z + hg_z)
-        n = tanh(xg_n + r * hg_n)          (hg = h W_hh^T + b_hh: b_hn sits inside r * ...)
-        h' = (1 - z) * n + z * h
-    """
-    h = state[0]
-    size = h.shape[-1]
-    r = (xg[..., :size] + hg[..., :size]).sigmoid()
-    z = (xg[..., size:2 * size] + hg[..., size:2 * size]).sigmoid()
-    n = (xg[..., 2 * size:] + r * hg[..., 2 * size:]).tanh()
-    return (n + z * (h - n),)
-
-
-def _time_steps(x):
-    """The slices ``x[0], ..., x[L-1]`` of a (L, ...) Tensor, cut by halving.
-
-    ``x[t]`` taken L times would cost O(L^2) in backward (each slice's gradient is
-    scattered into a zero array the size of x); halving keeps it at O(L log L).
-    """
-    if x.shape[0] <= 4:
-        return [x[t] for t in range(x.shape[0])]
-    middle = x.shape[0] // 2
-    return _time_steps(x[:middle]) + _time_steps(x[middle:])
 
 
 def _check_size(name, what, value, minimum):
@@ -91,12 +52,18 @@ class RNNBase(Module):
     ``(G * hidden_size,)``, each also with ``_reverse`` when bidirectional; all drawn from
     U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)). G is 1 (RNN), 4 (LSTM) or 3 (GRU).
     ``dropout`` applies to the outputs of every layer but the last, in training mode only.
+    Each layer and direction records two nodes (the input projection and one fused
+    recurrence); set ``module.fused = False`` to record every step with small ops instead.
     Not supported: LSTM's ``proj_size``, PackedSequence inputs.
     """
 
     gates = 1  # gate blocks stacked in each weight: 4 for LSTM, 3 for GRU
     state_size = 1  # tensors in the recurrent state: h, or (h, c) for LSTM
     fold_hh_bias = True  # b_hh can join b_ih outside the loop (not for GRU: r * (W_hn h + b_hn))
+    fused = True
+    """False records every time step with ordinary ops (the reference cells, ~37 nodes a
+    step for an LSTM): the same results, slower; for drawing backprop through time step by
+    step (``draw_graph`` groups the steps), or for checking the fused ops."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
@@ -151,7 +118,21 @@ class RNNBase(Module):
 
     # --- forward ----------------------------------------------------------------------
 
-    def _cell(self, xg, hg, state):  # pragma: no cover - subclasses define it
+    def _sequence(self, x, state, params, reverse):
+        """One direction of one layer over x (L, N, in): (every h_t (L, N, H), final state)."""
+        xg = self._projected(x, params)
+        b_hh = None if self.fold_hh_bias else params.get("bias_hh")
+        if self.fused:
+            return self._fused_sequence(xg, state, params["weight_hh"], b_hh, reverse)
+        states, _ = reference_sequence(self._kind(), xg, state, params["weight_hh"], b_hh, reverse)
+        return stack([s[0] for s in states]), states[0 if reverse else -1]
+
+    def _kind(self):  # pragma: no cover - subclasses define it
+        """The recurrence's name in ``autograd.rnn_ops.CELLS``."""
+        raise NotImplementedError
+
+    def _fused_sequence(self, xg, state, w_hh, b_hh, reverse):  # pragma: no cover - subclasses
+        """(every h_t (L, N, H), final state) from the projected inputs, by one fused op."""
         raise NotImplementedError
 
     def _run(self, input, hx):
@@ -162,9 +143,9 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             outputs = []
             for direction, suffix in enumerate(self._suffixes()):
-                hidden, final = self._direction(x, states.pop(0), self._layer(layer, suffix),
-                                                reverse=direction == 1)
-                outputs.append(stack(hidden, 0))
+                hidden, final = self._sequence(x, states.pop(0), self._layer(layer, suffix),
+                                               reverse=direction == 1)
+                outputs.append(hidden)
                 finals.append(final)
             x = outputs[0] if len(outputs) == 1 else concatenate(outputs, -1)
             if self.dropout and layer < self.num_layers - 1:
@@ -174,19 +155,12 @@ class RNNBase(Module):
             return x.squeeze(1), [h.squeeze(1) for h in last]
         return (x.permute(1, 0, 2) if self.batch_first else x), last
 
-    def _direction(self, x, state, params, reverse):
-        """One direction of one layer over x (L, N, in): ([h_t for each t, in time order], state)."""
-        b_ih, b_hh = params.get("bias_ih"), params.get("bias_hh")
+    def _projected(self, x, params):
+        """Every step's input projection at once, ``x W_ih^T + b_ih (+ b_hh)``: one GEMM."""
+        b_ih = params.get("bias_ih")
         if b_ih is not None and self.fold_hh_bias:
-            b_ih, b_hh = b_ih + b_hh, None  # the two biases always appear summed: add them once
-        xg = F.linear(x, params["weight_ih"], b_ih)  # every step's input projection at once
-        w_hh = params["weight_hh"].T  # transposed once per sequence, not once per step
-        steps, hidden = _time_steps(xg), [None] * x.shape[0]
-        for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
-            hg = state[0] @ w_hh
-            state = self._cell(steps[t], hg if b_hh is None else hg + b_hh, state)
-            hidden[t] = state[0]
-        return hidden, state
+            b_ih = b_ih + params["bias_hh"]  # the two biases always appear summed: add them once
+        return F.linear(x, params["weight_ih"], b_ih)
 
     def _check_input(self, input):
         """Input as a time-major (L, N, input_size) float Tensor, and whether it was batched."""
@@ -269,8 +243,12 @@ class RNN(RNNBase):
                          bidirectional, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def _cell(self, xg, hg, state):
-        return (rnn_tanh_cell if self.nonlinearity == "tanh" else rnn_relu_cell)(xg, hg, state)
+    def _kind(self):
+        return self.nonlinearity
+
+    def _fused_sequence(self, xg, state, w_hh, b_hh, reverse):
+        hidden = rnn_sequence(xg, state[0], w_hh, self.nonlinearity, reverse)
+        return hidden, (hidden[0 if reverse else -1],)
 
     def forward(self, input, hx=None):
         """Return ``(output, h_n)``: the top layer's h at every step, and every layer's last h."""
@@ -310,7 +288,14 @@ class LSTM(RNNBase):
                          bidirectional, device, dtype)
         self.proj_size = 0
 
-    _cell = staticmethod(lstm_cell)
+    def _kind(self):
+        return "lstm"
+
+    def _fused_sequence(self, xg, state, w_hh, b_hh, reverse):
+        # one output holds h and c of every step: c_n is then an output like h_n
+        out = lstm_sequence(xg, state[0], state[1], w_hh, reverse)
+        last = out[:, 0 if reverse else -1]
+        return out[0], (last[0], last[1])
 
     def forward(self, input, hx=None):
         """Return ``(output, (h_n, c_n))``; ``hx`` is ``(h_0, c_0)`` or None for zeros."""
@@ -342,7 +327,15 @@ class GRU(RNNBase):
     """
 
     gates, fold_hh_bias = 3, False
-    _cell = staticmethod(gru_cell)
+
+    def _kind(self):
+        return "gru"
+
+    def _fused_sequence(self, xg, state, w_hh, b_hh, reverse):
+        if b_hh is None:  # bias=False: b_hn's place inside r * (...) holds zeros
+            b_hh = Tensor(np.zeros(3 * self.hidden_size, w_hh.dtype))
+        hidden = gru_sequence(xg, state[0], w_hh, b_hh, reverse)
+        return hidden, (hidden[0 if reverse else -1],)
 
     def forward(self, input, hx=None):
         """Return ``(output, h_n)``: the top layer's h at every step, and every layer's last h."""

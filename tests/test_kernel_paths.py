@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from test_norm_fused import KERNEL_ARGS as NORM_KERNEL_ARGS
 from test_optim_kernels import KERNEL_ARGS as OPTIMIZER_KERNEL_ARGS
+from test_rnn_fused import RECURRENT_ARGS
 
 from autograd import conv_ops as C
 from autograd import gradcheck, nn_ops, randn
@@ -118,6 +119,7 @@ ARGS = {
 }
 ARGS.update(NORM_KERNEL_ARGS)
 ARGS.update(OPTIMIZER_KERNEL_ARGS)
+ARGS.update(RECURRENT_ARGS)
 
 
 def test_every_kernel_has_arguments_here():

@@ -159,6 +159,7 @@ def test_depth_one_shows_each_time_step_as_a_box(lstm):
 def test_each_layer_of_a_stacked_recurrence_is_its_own_loop(cls):
     manual_seed(0)
     model = cls(3, 4, num_layers=2)
+    model.fused = False  # the unrolled reference graph: one group per time step
     out, _ = model(Tensor(np.random.default_rng(1).standard_normal((6, 2, 3)).astype(np.float32)))
     s = Structure(out.sum(), model)
     titles = {g.title() for g in s.groups.values() if g.kind == "step"}

@@ -25,7 +25,9 @@ The package re-exports every public name; the code lives in submodules:
 ``pooling`` (max and average pooling), ``elementwise`` (sigmoid, relu and tanh backward,
 SGD's in-place ``add_scaled_``), ``optimizers`` (one-pass Adam/AdamW, RMSprop and Adagrad
 updates), ``normalization`` (batch and layer norm statistics, forward and backward),
-``softmax`` (softmax cross-entropy) and ``scatter`` (``scatter_add_rows``).
+``recurrent`` (LSTM, GRU and RNN cell kernels), ``recurrent_sequence`` (their time loops:
+one GEMM and the cell work per step), ``softmax`` (softmax cross-entropy) and ``scatter``
+(``scatter_add_rows``).
 """
 from ._backend import BACKEND, HAVE_NUMBA, KERNELS, PAIRS
 from .conv import (
@@ -46,11 +48,25 @@ from .pooling import (
     maxpool2d_nchw_forward,
     maxpool2d_nchw_select,
 )
+from .recurrent_sequence import (
+    gru_sequence_backward,
+    gru_sequence_forward,
+    lstm_sequence_backward,
+    lstm_sequence_forward,
+    rnn_sequence_backward,
+    rnn_sequence_forward,
+)
 from .scatter import scatter_add_rows
 from .shapes import conv2d_output_shape, pair, pool_output_shape, window_view
 from .softmax import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 
 __all__ = [
+    "rnn_sequence_forward",
+    "rnn_sequence_backward",
+    "lstm_sequence_forward",
+    "lstm_sequence_backward",
+    "gru_sequence_forward",
+    "gru_sequence_backward",
     "rmsprop_step_",
     "adam_step_",
     "adagrad_step_",
