@@ -106,7 +106,15 @@ def _add_scaled_args(rng, dtype, x_shape, *_):
     return target, dtype(-0.1), rng.standard_normal(size).astype(dtype)
 
 
+def _im2col_args(rng, dtype, x_shape, kernel, stride, padding):
+    out_h, out_w = _out(x_shape, kernel, stride, padding)
+    padded = (x_shape[0], x_shape[1], x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1])
+    xp = rng.standard_normal(padded).astype(dtype)
+    return (xp, *kernel, *stride, out_h, out_w, 1, 1, x_shape[0] % 2 == 0)  # both layouts
+
+
 ARGS = {
+    "im2col": _im2col_args,
     "add_scaled": _add_scaled_args,
     "relu_bwd": _relu_args,
     "tanh_bwd": _tanh_args,

@@ -21,7 +21,7 @@ reach are left out (their gradient is zero).
 The package re-exports every public name; the code lives in submodules:
 ``_backend`` (``KISSGRAD_KERNELS``, the optional Numba import, ``HAVE_NUMBA``,
 ``BACKEND``, ``PAIRS`` and ``_pick``), ``shapes`` (``pair``, output shapes, padding,
-``window_view``: no kernels), ``conv`` (im2col, col2im and the convolution),
+``window_view``: no kernels), ``conv`` (im2col and col2im, both kernel pairs, and the convolution),
 ``pooling`` (max and average pooling), ``elementwise`` (sigmoid, relu and tanh backward,
 SGD's in-place ``add_scaled_``), ``optimizers`` (one-pass Adam/AdamW, RMSprop and Adagrad
 updates), ``normalization`` (batch and layer norm statistics, forward and backward),

@@ -56,7 +56,12 @@ def _padded(x, padding, value=0):
     ph, pw = padding
     if ph == 0 and pw == 0:
         return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    # filled, then the inside copied: np.pad's general machinery cost 0.17 ms a call on
+    # cnn_step's (64, 8, 14, 14) float32, several times the copy itself
+    out = np.full(x.shape[:-2] + (x.shape[-2] + 2 * ph, x.shape[-1] + 2 * pw), value,
+                  dtype=x.dtype)
+    out[..., ph: ph + x.shape[-2], pw: pw + x.shape[-1]] = x
+    return out
 
 
 def window_view(x, kernel, stride, padding, value=0, op="pool"):
