@@ -27,7 +27,10 @@ def _ratio(row):
             ratio = row["engines"]["kissgrad"]["median"] / row["engines"][engine]["median"]
         if ratio is not None:
             rounds = row.get("round_ratios", {}).get(f"kissgrad/{engine}")
-            spread = f"{rounds['min']:.2f}-{rounds['max']:.2f}" if rounds else ""
+            low, high = (rounds["min"], rounds["max"]) if rounds else (None, None)
+            if rounds and engine == "micrograd":  # shown as a speed-up: micrograd / kissgrad
+                low, high = 1 / high, 1 / low
+            spread = f"{low:.2f}-{high:.2f}" if rounds else ""
             return engine, ratio, spread
     return None
 

@@ -14,10 +14,11 @@ import argparse
 import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from . import common  # noqa: F401  (sets the thread limits before anything loads NumPy)
-from .__main__ import ROOT, Worker, unit_scale
+from .__main__ import PAUSE, ROOT, Worker, unit_scale
 from .worker import WORKLOADS, load, points
 
 WARMUP = 2
@@ -34,6 +35,7 @@ def _times(workers, point, rounds):
     times = {tree: [] for tree in workers}
     for round_number in range(WARMUP + rounds):
         for tree, worker in workers.items():
+            time.sleep(PAUSE)  # as the bench does: the other tree's BLAS threads stop spinning
             seconds = worker.ask("run")["seconds"]
             if round_number >= WARMUP:
                 times[tree].append(seconds)
