@@ -114,6 +114,15 @@ NO_PARAMS = {}
 """The params of an op called without any: one shared dict, never mutated."""
 
 
+def unary_method(op, doc):
+    """A node method applying the one-input ``op`` (Tensor's and Value's ``exp``, ``tanh``...)."""
+    def method(self):
+        return self._apply(op, (self,), NO_PARAMS)
+
+    method.__name__, method.__doc__ = op.name, doc
+    return method
+
+
 # --- helpers shared by rules: each accepts raw data and nodes alike -------------------
 
 def unwrap(x):

@@ -12,13 +12,7 @@ from . import ops as O
 _NO_PARAMS = O.NO_PARAMS  # shared, never mutated: ops without params pass this
 
 
-def _unary_method(op, doc):
-    """A Tensor method applying the one-input ``op``."""
-    def method(self):
-        return self._apply(op, (self,), _NO_PARAMS)
-
-    method.__name__, method.__doc__ = op.name, doc
-    return method
+_unary_method = O.unary_method
 
 
 def _binary_methods(op):

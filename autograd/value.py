@@ -12,13 +12,7 @@ from .versions import mark_modified
 _NO_PARAMS = O.NO_PARAMS  # shared, never mutated: ops without params pass this
 
 
-def _method(op, doc):
-    """A Value method applying the one-input ``op``."""
-    def method(self):
-        return self._apply(op, (self,), _NO_PARAMS)
-
-    method.__name__, method.__doc__ = op.name, doc
-    return method
+_method = O.unary_method
 
 
 def _operators(op):
@@ -167,7 +161,7 @@ class Value(Node):
     __rpow__ = _operators(O.POW_TENSOR)[1]
     __neg__ = _method(O.NEG, "Negation.")
     exp = _method(O.EXP, "e**x.")
-    log = _method(O.LOG, "Natural logarithm (ValueError for x <= 0).")
+    log = _method(O.LOG, "Natural logarithm (-inf at 0 and nan below, with NumPy's warning).")
     sqrt = _method(O.SQRT, "Square root.")
     tanh = _method(O.TANH, "Hyperbolic tangent.")
     sigmoid = _method(O.SIGMOID, "Logistic function 1 / (1 + e**-x).")
