@@ -125,11 +125,13 @@ class Worker:
         return answer
 
     def ask(self, command):
+        """Send ``command`` and return the worker's answer."""
         self.process.stdin.write(command + "\n")
         self.process.stdin.flush()
         return self._read()
 
     def close(self):
+        """Tell the worker to quit and wait for it."""
         if self.process.poll() is None:
             self.process.stdin.write("quit\n")
             self.process.stdin.close()
@@ -339,6 +341,7 @@ def load_average():
 
 
 def meta(quick):
+    """What the run ran on: threads, dtype, versions, machine, load."""
     versions = {}
     for name in ("numpy", "numba", "torch", "micrograd"):
         try:  # from the metadata: importing torch here would inflate every worker's peak RSS
@@ -355,6 +358,7 @@ def meta(quick):
 
 
 def main(argv=None):
+    """Run the workloads, print the report, write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: fewer repetitions and smaller workloads")

@@ -28,6 +28,8 @@ def first_and_steady(run, repeats=3):
 
 
 def main():
+    """Print as JSON the import time and, for cnn_step and mlp_epoch, the first step's time over
+    a steady one (Numba compiling or loading its cache)."""
     start = time.perf_counter()
     import autograd.kernels as kernels
     import nn  # noqa: F401

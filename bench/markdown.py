@@ -80,6 +80,7 @@ def compare(before, after):
 
 
 def main():
+    """Print the table of a run, or ``--compare`` two runs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="?", default=str(DEFAULT))
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))

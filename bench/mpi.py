@@ -39,14 +39,17 @@ class TimedGroup:
         self.group, self.rank, self.size, self.seconds = group, group.rank, group.size, 0.0
 
     def allreduce(self, array, op="sum"):
+        """The group's allreduce, its time added to this rank's total."""
         start = time.perf_counter()
         self.group.allreduce(array, op)
         self.seconds += time.perf_counter() - start
 
     def broadcast(self, array, src=0):
+        """The group's broadcast (not timed: it runs once, at wrap time)."""
         self.group.broadcast(array, src)
 
     def allgather(self, array):
+        """The group's allgather (not timed)."""
         return self.group.allgather(array)
 
 
@@ -121,6 +124,7 @@ def _allreduce_alone(dist, group, model, mode, reps=30):
 
 
 def mpiexec():
+    """The ``mpiexec`` next to this Python (the mpi extra's) or on PATH; SystemExit if there is none."""
     beside = Path(sys.executable).parent / "mpiexec"
     found = str(beside) if beside.exists() else shutil.which("mpiexec")
     if found is None:
@@ -129,6 +133,8 @@ def mpiexec():
 
 
 def run_setup(mode, ranks, threads, args):
+    """Run one ``mode`` job on ``ranks`` ranks with ``threads`` BLAS threads each; what its last
+    output line reports (JSON)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), **{v: str(threads) for v in THREAD_VARIABLES}}
     command = [mpiexec(), "-n", str(ranks), sys.executable, "-m", "bench.mpi", "--worker", mode,
                "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch)]
@@ -139,6 +145,7 @@ def run_setup(mode, ranks, threads, args):
 
 
 def summarize(rows, key):
+    """Median, min and max of ``key`` over the rows that have it (None where none do)."""
     values = [r[key] for r in rows if r[key] is not None]
     if not values:
         return None
@@ -146,6 +153,7 @@ def summarize(rows, key):
 
 
 def report(results, args):
+    """Print throughput and the allreduce share per setup."""
     print(f"bench.mpi: MLP 784-256-128-10, Adam, float32, batch {args.batch} per rank, "
           f"{args.steps} timed steps, {args.reps} rounds; {os.cpu_count()} logical CPUs")
     print(f"  {'set-up':<11}{'samples/s':>22}{'ms/step':>10}{'allreduce ms/step':>20}"
@@ -164,6 +172,7 @@ def report(results, args):
 
 
 def main(argv=None):
+    """``python -m bench.mpi``: the driver, or with ``--worker`` one rank of a job."""
     parser = argparse.ArgumentParser(prog="python -m bench.mpi", description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=60, help="timed steps per job")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first")

@@ -81,6 +81,7 @@ def _time(worker, name):
 
 
 def main(argv=None):
+    """Time the micro workloads at a revision against the tree (or another revision), interleaved."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the revision to compare with (e.g. HEAD~3)")
     parser.add_argument("--new", default=None, help="the revision to time instead of the tree")

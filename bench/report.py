@@ -75,6 +75,7 @@ def _print_sweep(name, rows):
 
 
 def print_report(results):
+    """Print one bench run's results (the dict ``python -m bench`` writes as JSON)."""
     info = results["meta"]
     plural = "s" if info["threads"] != 1 else ""
     print(f"kissgrad benchmarks: {info['threads']} thread{plural} per engine, {info['dtype']}, "

@@ -60,6 +60,7 @@ def compare(name, point, trees, rounds):
 
 
 def main(argv=None):
+    """Check the revisions out, time every workload point, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the revision to compare with (e.g. HEAD~3)")
     parser.add_argument("--new", default=None, help="a revision to time instead of this tree")

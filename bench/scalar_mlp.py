@@ -63,6 +63,7 @@ class MLP:
         return x[0]
 
     def parameters(self):
+        """Every weight and bias Value, as micrograd's ``MLP.parameters``."""
         return [p for layer in self.layers for w, b, _ in layer for p in w + [b]]
 
 

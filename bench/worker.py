@@ -115,6 +115,8 @@ GC_MODES = {"run": "on", "run_collected": "collected", "run_gc_off": "off"}
 
 
 def main(argv=None):
+    """Run one engine of one workload, answering the driver's commands on stdin (``run``,
+    ``setup``, ``rss``, ``quit``)."""
     argv = sys.argv[1:] if argv is None else argv
     workload, engine, quick = argv[0], argv[1], "--quick" in argv
     point = argv[argv.index("--point") + 1] if "--point" in argv else None

@@ -36,6 +36,7 @@ class AliasFinder(importlib.abc.MetaPathFinder):
     """Finds ``kissgrad.nn...`` names by importing the real ``nn...`` module."""
 
     def find_spec(self, fullname, path=None, target=None):
+        """A spec that loads the real module for a ``kissgrad.*`` alias; None for other names."""
         real = target_of(fullname)
         if real is None or importlib.util.find_spec(real) is None:
             return None

@@ -34,6 +34,7 @@ class RowLSTM(nn.Module):
         self.head = nn.Linear(hidden_size, 10)
 
     def forward(self, x):
+        """Logits (N, 10) from digits (N, 1, 28, 28), read row by row."""
         first = (28 - self.steps) // 2
         rows = x.reshape(x.shape[0], 28, 28)[:, first:first + self.steps, :]
         output, _ = self.lstm(rows.permute(1, 0, 2))  # time-major: (steps, N, 28)

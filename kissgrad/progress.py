@@ -21,6 +21,7 @@ class Progress:
         return self.bar
 
     def set_postfix(self, **values):
+        """Show ``values`` after the bar (nothing without a bar)."""
         if self.bar is not None:
             self.bar.set_postfix(**values)
 

@@ -46,6 +46,7 @@ def check_rows(npz_path, csv_path, rows=(0, 1, 2, 2499, 4999)):
 
 
 def main():
+    """Write the bundled MNIST sample from the full dataset."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", help="the gzipped MNIST 5k CSV (784 pixels then the label)")
     parser.add_argument("--out", default=str(DEFAULT_OUT),

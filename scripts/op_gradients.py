@@ -55,6 +55,7 @@ def rows():
 
 
 def main():
+    """Print the table (``--markdown`` for Markdown)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true", help="a Markdown table")
     args = parser.parse_args()

@@ -63,10 +63,12 @@ class GradGraph(graphviz.Digraph):
     show_data = False
 
     def pipe(self, *args, **kwargs):
+        """graphviz's ``pipe``, saying how to install Graphviz when ``dot`` is missing."""
         with _explain_missing_dot():
             return super().pipe(*args, **kwargs)
 
     def render(self, *args, **kwargs):
+        """graphviz's ``render``, saying how to install Graphviz when ``dot`` is missing."""
         with _explain_missing_dot():
             return super().render(*args, **kwargs)
 
