@@ -250,7 +250,8 @@ def _accumulate_into_parent(node, g, pending, owned):
     buffer = owned.get(key)
     if buffer is None or buffer is not previous or np.result_type(buffer, g) != buffer.dtype:
         dtype = g.dtype if previous is None else np.result_type(previous, g)
-        buffer = np.zeros(parent.raw.shape, dtype) if previous is None else np.array(previous, dtype)
+        buffer = (np.zeros(parent.raw.shape, dtype) if previous is None
+                  else np.array(previous, dtype, order="C"))
         pending[key] = owned[key] = buffer
     node.op.accumulate(buffer, g, **node.params)
 

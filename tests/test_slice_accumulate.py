@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, grad, ops
+from autograd.kernels import scatter_add_rows
 
 
 def _slices_loss(x, weights):
@@ -90,3 +91,12 @@ def test_backward_twice_through_a_slice_names_the_freed_graph():
     loss.backward(retain_graph=False)
     with pytest.raises(RuntimeError, match="second time"):
         loss.backward()
+
+
+def test_rows_added_into_a_non_contiguous_gradient_are_kept():
+    """A Fortran-ordered 3-D table has no 2-D row view: the kernel must not add into a copy."""
+    out = np.asfortranarray(np.zeros((4, 3, 2)))
+    scatter_add_rows(np.ones((2, 3, 2)), np.array([0, 2]), (4, 3, 2), out)
+    want = np.zeros((4, 3, 2))
+    want[[0, 2]] = 1
+    np.testing.assert_array_equal(out, want)

@@ -40,5 +40,10 @@ def scatter_add_rows(g, index, shape, out=None):
     g2 = np.ascontiguousarray(g).reshape(flat.size, int(np.prod(shape[1:], dtype=np.int64)))
     if out is None:
         out = np.zeros(shape, dtype=g.dtype)
-    _scatter_add_rows(out.reshape(rows, -1), g2.astype(out.dtype, copy=False), flat)
+    # the kernel adds into rows of a 2-D view; a non-contiguous ``out`` has none, so it gets
+    # a contiguous copy, written back (reshape would silently hand the kernel a copy)
+    table = out if out.flags.c_contiguous else np.ascontiguousarray(out)
+    _scatter_add_rows(table.reshape(rows, -1), g2.astype(out.dtype, copy=False), flat)
+    if table is not out:
+        out[...] = table
     return out
