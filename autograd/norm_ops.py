@@ -77,6 +77,13 @@ def _statistics(x, eps, dims, stats):
     return x3, mean, invstd, var, per_channel
 
 
+def statistics(x, eps, dims=None):
+    """``(mean, invstd, var)`` of raw ``x`` as the fused op saves them: per channel (batch
+    norm, ``dims=None``) or per row over the last ``dims`` dims (layer norm)."""
+    _, mean, invstd, var, _ = _statistics(x, eps, dims, None)
+    return mean, invstd, var
+
+
 def _norm_forward(x, w, b, eps, dims=None):
     # (output, (mean, invstd, var)): all three per channel (batch norm) or per row (layer norm)
     x3, mean, invstd, var, per_channel = _statistics(x, eps, dims, None)

@@ -16,7 +16,6 @@ import numpy as np
 
 from autograd import Tensor, as_tensor, nn_ops, norm_ops, where
 from autograd.conv_ops import avg_pool2d, conv2d, max_pool2d  # noqa: F401  (re-exported)
-from autograd.kernels.normalization import norm_stats
 from autograd.ops import CAST
 from autograd.random import default_generator
 
@@ -195,8 +194,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     out = norm_ops.BATCH_NORM(input, weight, bias, eps=eps)
     if running_mean is not None:
         saved = out.saved  # (mean, invstd, var) when the node was recorded
-        if saved is None:
-            saved = _batch_stats(input.raw, eps)
+        if saved is None:  # not recorded (no_grad): the statistics once more, for the update
+            saved = norm_ops.statistics(input.raw, eps)
         _update_running(running_mean, running_var, saved[0], saved[2], count, momentum)
     return out
 
@@ -211,12 +210,6 @@ def _running_affine(input, running_mean, running_var, weight, bias, eps, shape):
     if bias is not None:
         shift = shift + as_tensor(bias).reshape(-1)
     return input * scale.reshape(shape) + shift.reshape(shape)
-
-
-def _batch_stats(x, eps):
-    """``(mean, invstd, var)`` per channel of ``x`` (N, C, *), as the fused op saves them."""
-    mean, var, invstd = norm_stats(x.reshape(x.shape[0], x.shape[1], -1), eps)
-    return mean, invstd, var
 
 
 def _update_running(running_mean, running_var, mean, var, count, momentum):
